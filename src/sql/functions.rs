@@ -1,0 +1,143 @@
+//! Functions a statement calls: which ones have effects a rollback cannot undo, and which ones
+//! are everyday built-ins whose effects are known.
+
+/// Why calling `name` must not happen in a dry-run, if it must not.
+pub(crate) fn forbidden_function(name: &str) -> Option<String> {
+    const EXACT: &[&str] = &[
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_switch_wal",
+        "pg_switch_xlog",
+        "pg_promote",
+        "pg_create_restore_point",
+        "pg_backup_start",
+        "pg_backup_stop",
+        "pg_start_backup",
+        "pg_stop_backup",
+        "pg_wal_replay_pause",
+        "pg_wal_replay_resume",
+        "lo_export",
+        "lo_import",
+        "pg_file_write",
+        "pg_file_unlink",
+        "pg_file_rename",
+        "pg_drop_replication_slot",
+    ];
+    let name = name.to_ascii_lowercase();
+    if name == "dblink" || name.starts_with("dblink_") {
+        return Some(format!(
+            "calls {name}(), which runs SQL over a separate connection that lockscope's rollback does not cover."
+        ));
+    }
+    let slot = (name.starts_with("pg_create_") || name.starts_with("pg_copy_"))
+        && name.ends_with("_replication_slot");
+    if EXACT.contains(&name.as_str()) || slot || name.starts_with("pg_stat_reset") {
+        return Some(format!(
+            "calls {name}(), whose effect on the server a rollback cannot undo"
+        ));
+    }
+    None
+}
+
+/// Everyday pg_catalog functions whose effects are known: a statement calling only these is not
+/// opaque. Anything else may be user code (or an extension's) doing anything.
+pub(crate) const BUILTIN_FUNCTIONS: &[&str] = &[
+    "abs",
+    "age",
+    "array_agg",
+    "array_append",
+    "array_length",
+    "array_position",
+    "array_remove",
+    "array_to_string",
+    "avg",
+    "bool_and",
+    "bool_or",
+    "btrim",
+    "cardinality",
+    "ceil",
+    "char_length",
+    "clock_timestamp",
+    "coalesce",
+    "concat",
+    "concat_ws",
+    "count",
+    "current_setting",
+    "currval",
+    "date_part",
+    "date_trunc",
+    "decode",
+    "encode",
+    "every",
+    "extract",
+    "floor",
+    "format",
+    "gen_random_uuid",
+    "generate_series",
+    "greatest",
+    "has_table_privilege",
+    "json_agg",
+    "json_build_array",
+    "json_build_object",
+    "jsonb_agg",
+    "jsonb_build_array",
+    "jsonb_build_object",
+    "jsonb_set",
+    "jsonb_strip_nulls",
+    "lastval",
+    "least",
+    "left",
+    "length",
+    "lower",
+    "lpad",
+    "ltrim",
+    "make_interval",
+    "max",
+    "md5",
+    "min",
+    "mod",
+    "nextval",
+    "now",
+    "nullif",
+    "octet_length",
+    "overlay",
+    "position",
+    "random",
+    "regexp_replace",
+    "regexp_split_to_array",
+    "repeat",
+    "replace",
+    "right",
+    "round",
+    "row_number",
+    "rpad",
+    "rtrim",
+    "set_config",
+    "setval",
+    "sha256",
+    "split_part",
+    "starts_with",
+    "statement_timestamp",
+    "string_agg",
+    "strpos",
+    "substr",
+    "substring",
+    "sum",
+    "timezone",
+    "to_char",
+    "to_date",
+    "to_json",
+    "to_jsonb",
+    "to_number",
+    "to_regclass",
+    "to_timestamp",
+    "transaction_timestamp",
+    "trim",
+    "trunc",
+    "unnest",
+    "upper",
+    "uuidv4",
+    "uuidv7",
+];

@@ -1,0 +1,882 @@
+//! Running migrations and watching what they do: one transaction that is always rolled back
+//! (dry-run) or one committed transaction per migration (scratch), with every statement observed
+//! from inside (`pg_locks`, `pg_class`, `pg_stat_xact_*`) and sampled from a second connection.
+
+pub mod model;
+pub mod observe;
+pub mod sampler;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnection, PgDatabaseError};
+use sqlx::{Connection, Row};
+use tokio::sync::watch;
+
+pub use model::*;
+use observe::{db_error, HeldLock, RelationSnapshot, SchemaSnapshot};
+
+use crate::db::{self, Target};
+use crate::error::{Error, Result};
+use crate::locks::LockMode;
+use crate::source::Direction;
+use crate::sql::{Execution, ObjectKind, Statement, TxControl};
+
+const RESOLVE_NAMES_SQL: &str = include_str!("../../sql/resolve_names.sql");
+const SEQUENCES_SQL: &str = include_str!("../../sql/sequences.sql");
+const RESTORE_SEQUENCE_SQL: &str = include_str!("../../sql/restore_sequence.sql");
+const VISIBLE_RELATIONS_SQL: &str = include_str!("../../sql/visible_relations.sql");
+const VISIBLE_OBJECTS_SQL: &str = include_str!("../../sql/visible_objects.sql");
+
+/// The `application_name` of the session that runs the migration.
+pub const APPLICATION_NAME: &str = "lockscope";
+/// The `application_name` of the sampling session.
+pub const SAMPLER_APPLICATION_NAME: &str = "lockscope-sampler";
+
+/// How to run a trace.
+#[derive(Debug, Clone)]
+pub struct TraceOptions {
+    pub mode: Mode,
+    /// `lock_timeout` for the tracing session: it never queues behind real traffic for longer.
+    pub lock_timeout: Duration,
+    /// `statement_timeout` for the tracing session.
+    pub statement_timeout: Duration,
+    /// How often the sampler polls while a statement runs.
+    pub sample_interval: Duration,
+}
+
+impl Default for TraceOptions {
+    fn default() -> Self {
+        TraceOptions {
+            mode: Mode::DryRun,
+            lock_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(600),
+            sample_interval: Duration::from_millis(10),
+        }
+    }
+}
+
+/// One migration script ready to trace.
+#[derive(Debug, Clone)]
+pub struct PlannedMigration {
+    pub path: PathBuf,
+    pub version: String,
+    pub name: String,
+    pub direction: Direction,
+    pub statements: Vec<Statement>,
+    /// Declared to run outside a transaction: none of its statements run on a dry-run target.
+    pub no_transaction: bool,
+}
+
+/// Shared with the caller so an interrupted run can cancel the backend it left running.
+#[derive(Debug, Clone, Default)]
+pub struct TracedBackend(Arc<AtomicI32>);
+
+impl TracedBackend {
+    /// The pid of the tracing backend, once connected.
+    pub fn pid(&self) -> Option<i32> {
+        match self.0.load(Ordering::SeqCst) {
+            0 => None,
+            pid => Some(pid),
+        }
+    }
+}
+
+/// Runs `plan` against `target` and returns what was observed. A failing statement ends the run
+/// with [`Outcome::Failed`] (the transaction is rolled back); an `Err` means lockscope itself
+/// could not go on (connection lost, catalog query failed).
+pub async fn run(
+    target: &Target,
+    plan: &[PlannedMigration],
+    options: &TraceOptions,
+    backend: &TracedBackend,
+) -> Result<Trace> {
+    let mut conn = db::connect(target, APPLICATION_NAME).await?;
+    let sampler = db::connect(target, SAMPLER_APPLICATION_NAME).await?;
+    let row = sqlx::query(
+        "SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int8 AS num, \
+         pg_backend_pid() AS pid, pg_is_in_recovery() AS standby",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .map_err(|err| db_error("reading the server version", err))?;
+    let server = ServerInfo { version: row.get("version"), version_num: row.get("num") };
+    if row.get::<bool, _>("standby") {
+        return Err(Error::Usage(format!(
+            "{} is a hot standby (read-only); point lockscope at the primary or a writable staging copy",
+            target.display
+        )));
+    }
+    let pid: i32 = row.get("pid");
+    backend.0.store(pid, Ordering::SeqCst);
+
+    let mut tracer = Tracer {
+        conn,
+        sampler,
+        pid,
+        options: options.clone(),
+        server: server.clone(),
+        run_started: Instant::now(),
+        in_transaction: false,
+        user_transaction: false,
+        sequences: BTreeMap::new(),
+        notes: Vec::new(),
+        migration_index: 0,
+        created: HashMap::new(),
+    };
+    let result = tracer.run_plan(plan).await;
+    let finished = tracer.finish().await;
+    let mut notes = std::mem::take(&mut tracer.notes);
+    tracer.close().await;
+    let (migrations, outcome) = result?;
+    finished?;
+    if options.mode == Mode::Scratch {
+        notes.insert(
+            0,
+            "scratch mode: the embedded throwaway database starts empty, so every table is empty and \
+             timings are not representative of a real database; pass --database-url for a staging copy"
+                .to_string(),
+        );
+    }
+    Ok(Trace { server, mode: options.mode, target: target.display.clone(), migrations, outcome, notes })
+}
+
+/// A sequence's state before the dry-run first touched it.
+#[derive(Debug, Clone)]
+struct SequenceState {
+    name: String,
+    last_value: Option<i64>,
+    start_value: i64,
+}
+
+struct Tracer {
+    conn: PgConnection,
+    sampler: PgConnection,
+    pid: i32,
+    options: TraceOptions,
+    server: ServerInfo,
+    run_started: Instant,
+    /// lockscope's own transaction is open.
+    in_transaction: bool,
+    /// The migration's own `BEGIN` is open (mapped to a savepoint).
+    user_transaction: bool,
+    sequences: BTreeMap<i64, SequenceState>,
+    notes: Vec<String>,
+    /// Position in the plan of the migration being traced.
+    migration_index: usize,
+    /// Relations the run created (invisible to other sessions until commit), with the index of the
+    /// migration that created them. Locks on a relation created by the same migration block nobody.
+    created: HashMap<i64, usize>,
+}
+
+const USER_TRANSACTION_SAVEPOINT: &str = "lockscope_migration_transaction";
+
+impl Tracer {
+    async fn run_plan(&mut self, plan: &[PlannedMigration]) -> Result<(Vec<MigrationTrace>, Outcome)> {
+        let mut traces = Vec::new();
+        for (migration_index, migration) in plan.iter().enumerate() {
+            self.migration_index = migration_index;
+            if !self.in_transaction {
+                self.begin().await?;
+            }
+            let migration_started = self.elapsed_ms();
+            let mut trace = MigrationTrace {
+                path: migration.path.display().to_string(),
+                version: migration.version.clone(),
+                name: migration.name.clone(),
+                direction: migration.direction,
+                statements: Vec::new(),
+                transaction_ms: None,
+            };
+            let mut failure = None;
+            for statement in &migration.statements {
+                let traced = self.trace_statement(migration, statement).await?;
+                let failed = traced.error.is_some();
+                if failed {
+                    let message = traced.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+                    failure = Some(Outcome::Failed {
+                        migration: migration_index,
+                        statement: statement.index,
+                        path: trace.path.clone(),
+                        line: statement.line,
+                        message,
+                    });
+                }
+                trace.statements.push(traced);
+                if failed {
+                    break;
+                }
+            }
+            if let Some(failure) = failure {
+                trace.transaction_ms = Some(self.elapsed_ms() - migration_started);
+                traces.push(trace);
+                self.note_dry_run_hold_times(&mut traces);
+                return Ok((traces, failure));
+            }
+            if self.user_transaction {
+                // A BEGIN without COMMIT: psql would leave it open; close the savepoint here.
+                self.execute_control(&format!("RELEASE SAVEPOINT {USER_TRANSACTION_SAVEPOINT}")).await?;
+                self.user_transaction = false;
+            }
+            if self.options.mode == Mode::Scratch {
+                self.execute_control("COMMIT").await?;
+                self.in_transaction = false;
+                trace.transaction_ms = Some(self.elapsed_ms() - migration_started);
+            }
+            traces.push(trace);
+        }
+        self.note_dry_run_hold_times(&mut traces);
+        Ok((traces, Outcome::Completed))
+    }
+
+    /// In a dry-run every lock is held until the final rollback.
+    fn note_dry_run_hold_times(&self, traces: &mut [MigrationTrace]) {
+        if self.options.mode != Mode::DryRun {
+            return;
+        }
+        let end = self.elapsed_ms();
+        for trace in traces {
+            let started = trace.statements.first().map_or(end, |s| s.started_ms);
+            trace.transaction_ms = Some(end - started);
+        }
+    }
+
+    fn elapsed_ms(&self) -> f64 {
+        self.run_started.elapsed().as_secs_f64() * 1000.0
+    }
+
+    async fn execute_control(&mut self, sql: &str) -> Result<()> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut self.conn)
+            .await
+            .map_err(|err| db_error(&format!("running `{sql}`"), err))?;
+        Ok(())
+    }
+
+    /// Opens lockscope's transaction with its safety settings (DESIGN.md invariant 3).
+    async fn begin(&mut self) -> Result<()> {
+        self.execute_control("BEGIN").await?;
+        self.in_transaction = true;
+        self.set_timeouts().await?;
+        if self.server.major() >= 14 {
+            // A killed lockscope is noticed by the server within a second even mid-statement.
+            self.execute_control("SET LOCAL client_connection_check_interval = '1s'").await?;
+        }
+        Ok(())
+    }
+
+    async fn set_timeouts(&mut self) -> Result<()> {
+        let sql = format!(
+            "SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'; SET LOCAL application_name = '{APPLICATION_NAME}'",
+            self.options.lock_timeout.as_millis().max(1),
+            self.options.statement_timeout.as_millis().max(1)
+        );
+        self.execute_control(&sql).await
+    }
+
+    /// After a migration's own `SET`/`RESET`: keep its lower timeouts, but never let it disable
+    /// or raise lockscope's.
+    async fn reassert_timeouts(&mut self) -> Result<()> {
+        let rows = sqlx::query(
+            "SELECT name, setting::int8 AS ms FROM pg_catalog.pg_settings WHERE name IN ('lock_timeout', 'statement_timeout')",
+        )
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(|err| db_error("reading timeouts", err))?;
+        for row in rows {
+            let name: String = row.get("name");
+            let ms: i64 = row.get("ms");
+            let ours = if name == "lock_timeout" { self.options.lock_timeout } else { self.options.statement_timeout };
+            let ours = ours.as_millis().max(1) as i64;
+            if ms == 0 || ms > ours {
+                self.execute_control(&format!("SET LOCAL {name} = '{ours}ms'")).await?;
+                let note = format!("the migration set {name} to {ms}ms; lockscope kept its own {ours}ms while tracing");
+                if !self.notes.contains(&note) {
+                    self.notes.push(note);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn trace_statement(&mut self, migration: &PlannedMigration, statement: &Statement) -> Result<StatementTrace> {
+        let mut trace = StatementTrace {
+            index: statement.index,
+            line: statement.line,
+            column: statement.column,
+            sql: statement.sql.clone(),
+            kind: statement.summary.kind.clone(),
+            actions: statement.summary.actions.clone(),
+            executed: false,
+            not_executed_reason: None,
+            started_ms: self.elapsed_ms(),
+            duration_ms: None,
+            locks: Vec::new(),
+            other_locks: Vec::new(),
+            rewrites: Vec::new(),
+            scans: Vec::new(),
+            catalog_changes: Vec::new(),
+            waits: Vec::new(),
+            queue: Queue::default(),
+            error: None,
+            findings: Vec::new(),
+        };
+
+        let not_in_transaction = match &statement.summary.execution {
+            Execution::NotInTransaction { reason } => Some(reason.clone()),
+            Execution::Forbidden { reason } => {
+                // The caller refuses these before connecting; never execute one regardless.
+                return Err(Error::Usage(format!("refusing to run `{}`: {reason}", statement.sql)));
+            }
+            Execution::InTransaction if migration.no_transaction => {
+                Some("the migration is declared to run outside a transaction".to_string())
+            }
+            Execution::InTransaction => None,
+        };
+
+        match &statement.summary.tx {
+            TxControl::Begin | TxControl::Commit | TxControl::Rollback => {
+                return self.transaction_control(statement, trace).await;
+            }
+            _ => {}
+        }
+
+        if let Some(reason) = not_in_transaction {
+            if self.options.mode == Mode::DryRun {
+                trace.not_executed_reason = Some(format!("not executed on a dry-run target: {reason}"));
+                trace.locks = self.inferred_locks(statement).await?;
+                return Ok(trace);
+            }
+            return self.trace_outside_transaction(statement, trace).await;
+        }
+
+        self.trace_in_transaction(statement, trace).await
+    }
+
+    /// A migration's own `BEGIN`/`COMMIT`/`ROLLBACK`, run as a savepoint inside lockscope's transaction.
+    async fn transaction_control(
+        &mut self,
+        statement: &Statement,
+        mut trace: StatementTrace,
+    ) -> Result<StatementTrace> {
+        let sql = match (&statement.summary.tx, self.user_transaction) {
+            (TxControl::Begin, false) => {
+                self.user_transaction = true;
+                format!("SAVEPOINT {USER_TRANSACTION_SAVEPOINT}")
+            }
+            (TxControl::Commit, true) => {
+                self.user_transaction = false;
+                format!("RELEASE SAVEPOINT {USER_TRANSACTION_SAVEPOINT}")
+            }
+            (TxControl::Rollback, true) => {
+                self.user_transaction = false;
+                format!(
+                    "ROLLBACK TO SAVEPOINT {USER_TRANSACTION_SAVEPOINT}; RELEASE SAVEPOINT {USER_TRANSACTION_SAVEPOINT}"
+                )
+            }
+            (TxControl::Begin, true) => {
+                trace.not_executed_reason =
+                    Some("already inside a transaction block (PostgreSQL ignores it with a warning)".into());
+                return Ok(trace);
+            }
+            _ => {
+                trace.not_executed_reason =
+                    Some("no transaction block is open (PostgreSQL ignores it with a warning)".into());
+                return Ok(trace);
+            }
+        };
+        let started = Instant::now();
+        self.execute_control(&sql).await?;
+        trace.executed = true;
+        trace.duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+        trace.not_executed_reason =
+            Some(format!("run as `{sql}` so that lockscope's own transaction stays open and is rolled back"));
+        Ok(trace)
+    }
+
+    /// The documented locks of a statement that is not executed, reported as inferred.
+    async fn inferred_locks(&mut self, statement: &Statement) -> Result<Vec<RelationLock>> {
+        let resolved = self.resolve_names(statement).await?;
+        let mut locks: Vec<RelationLock> = statement
+            .summary
+            .locks
+            .iter()
+            .map(|lock| {
+                let written = lock.relation.to_sql();
+                let (relation, relkind) = match resolved.get(&written) {
+                    Some(found) => (found.1.clone(), found.2.clone()),
+                    None => (written, object_kind_name(lock.kind).to_string()),
+                };
+                RelationLock { relation, relkind, mode: lock.mode, source: LockSource::Inferred }
+            })
+            .collect();
+        locks.sort_by(|a, b| (&a.relation, a.mode).cmp(&(&b.relation, b.mode)));
+        locks.dedup();
+        Ok(locks)
+    }
+
+    /// written name → (oid, schema.name, relkind)
+    async fn resolve_names(&mut self, statement: &Statement) -> Result<HashMap<String, (i64, String, String)>> {
+        let mut names: Vec<String> = statement.summary.targets.iter().map(|t| t.to_sql()).collect();
+        names.extend(statement.summary.locks.iter().map(|l| l.relation.to_sql()));
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = sqlx::query(RESOLVE_NAMES_SQL)
+            .bind(&names)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(|err| db_error("resolving relation names", err))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let name: String = row.get("name");
+                let qualified =
+                    format!("{}.{}", row.get::<String, _>("schema_name"), row.get::<String, _>("relation_name"));
+                let relkind = observe::relkind_name(&row.get::<String, _>("relkind")).to_string();
+                (name, (row.get("oid"), qualified, relkind))
+            })
+            .collect())
+    }
+
+    /// Scratch mode only: commit what came before, run the statement on its own (it cannot run in
+    /// a transaction block), and start a new transaction for the rest of the migration.
+    async fn trace_outside_transaction(
+        &mut self,
+        statement: &Statement,
+        mut trace: StatementTrace,
+    ) -> Result<StatementTrace> {
+        trace.locks = self.inferred_locks(statement).await?;
+        if self.in_transaction {
+            self.execute_control("COMMIT").await?;
+            self.in_transaction = false;
+        }
+        let sql = format!(
+            "SET lock_timeout = '{}ms'; SET statement_timeout = '{}ms'",
+            self.options.lock_timeout.as_millis().max(1),
+            self.options.statement_timeout.as_millis().max(1)
+        );
+        self.execute_control(&sql).await?;
+        let (result, samples, elapsed) = self.execute_sampled(&statement.sql).await?;
+        self.execute_control("RESET lock_timeout; RESET statement_timeout").await?;
+        trace.executed = true;
+        trace.duration_ms = Some(elapsed);
+        trace.waits = samples.waits;
+        trace.queue = samples.queue;
+        trace.not_executed_reason = None;
+        if let Err(err) = result {
+            trace.error = Some(self.statement_error(err, statement, &trace.waits)?);
+        }
+        self.begin().await?;
+        Ok(trace)
+    }
+
+    /// Runs the statement while the sampler polls; returns its result, the samples and its wall time.
+    async fn execute_sampled(
+        &mut self,
+        sql: &str,
+    ) -> Result<(std::result::Result<(), sqlx::Error>, sampler::Samples, f64)> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let interval = self.options.sample_interval;
+        let pid = self.pid;
+        let started = Instant::now();
+        let conn = &mut self.conn;
+        let execute = async move {
+            let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(conn).await.map(|_| ());
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            let _ = stop_tx.send(true);
+            (result, elapsed)
+        };
+        let sample = sampler::sample(&mut self.sampler, pid, interval, stop_rx);
+        let ((result, elapsed), samples) = tokio::join!(execute, sample);
+        Ok((result, samples?, elapsed))
+    }
+
+    async fn trace_in_transaction(
+        &mut self,
+        statement: &Statement,
+        mut trace: StatementTrace,
+    ) -> Result<StatementTrace> {
+        let summary = &statement.summary;
+        let dml = matches!(summary.kind.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "SELECT" | "COPY")
+            && !summary.opaque;
+
+        let locks_before = self.held_locks().await?;
+        let resolved = self.resolve_names(statement).await?;
+        let target_names: Vec<String> = resolved.keys().cloned().collect();
+        let relations_before = if dml {
+            RelationSnapshot::default()
+        } else {
+            observe::relations(&mut self.conn, &target_names, &[], summary.opaque).await?
+        };
+        let schema_tables = relations_before.table_oids();
+        let schema_before = if dml || summary.opaque {
+            SchemaSnapshot::default()
+        } else {
+            observe::schema(&mut self.conn, &schema_tables).await?
+        };
+        // Unflushed counters survive a commit, so in scratch mode (several transactions) read them all;
+        // the throwaway database is small. A dry-run is one transaction in a fresh session.
+        let all_counters = self.options.mode == Mode::Scratch;
+        let mut scan_oids_before = scan_candidates(&locks_before, &relations_before);
+        scan_oids_before.extend(resolved.values().map(|r| r.0));
+        let scans_before = observe::scan_counters(&mut self.conn, &scan_oids_before, all_counters).await?;
+        if self.options.mode == Mode::DryRun {
+            self.remember_sequences(&relations_before, &resolved, summary.opaque).await?;
+        }
+
+        let (result, samples, elapsed) = self.execute_sampled(&statement.sql).await?;
+        trace.executed = true;
+        trace.duration_ms = Some(elapsed);
+        trace.waits = samples.waits;
+        trace.queue = samples.queue;
+        if let Err(err) = result {
+            trace.error = Some(self.statement_error(err, statement, &trace.waits)?);
+            trace.locks = self.inferred_locks(statement).await.unwrap_or_default();
+            return Ok(trace);
+        }
+
+        let locks_after = self.held_locks().await?;
+        let fresh = observe::new_locks(&locks_before, &locks_after);
+        let relations_after = if dml {
+            RelationSnapshot::default()
+        } else {
+            let oids: Vec<i64> = relations_before.rows.keys().copied().collect();
+            observe::relations(&mut self.conn, &target_names, &oids, summary.opaque).await?
+        };
+        let mut schema_tables_after = relations_after.table_oids();
+        schema_tables_after.extend(&schema_tables);
+        schema_tables_after.sort();
+        schema_tables_after.dedup();
+        let schema_after = if dml || summary.opaque {
+            SchemaSnapshot::default()
+        } else {
+            observe::schema(&mut self.conn, &schema_tables_after).await?
+        };
+        let scan_oids_after = scan_candidates(&locks_after, &relations_after);
+        let mut scans_after = observe::scan_counters(&mut self.conn, &scan_oids_after, all_counters).await?;
+
+        let mut names = RelationNames::new(&[&locks_before, &locks_after], &[&relations_before, &relations_after]);
+        let fresh_oids: Vec<i64> = fresh.iter().filter_map(|lock| lock.relation_oid).collect();
+        let visible = self.visible_relations(&fresh_oids).await?;
+        for oid in &fresh_oids {
+            if !visible.contains_key(oid) && names.knows(*oid) {
+                self.created.entry(*oid).or_insert(self.migration_index);
+            }
+        }
+        for (oid, (name, relkind)) in &visible {
+            names.names.entry(*oid).or_insert_with(|| (name.clone(), observe::relkind_name(relkind).to_string()));
+        }
+        // What matters is what other sessions could be blocked by: drop relations this migration
+        // created and transient ones (the new heap of a rewrite), which nobody else can see.
+        let (created, current_migration) = (self.created.clone(), self.migration_index);
+        let matters = |oid: &i64| match created.get(oid) {
+            Some(migration) => *migration < current_migration,
+            None => visible.contains_key(oid) || names.knows(*oid),
+        };
+        let fresh: Vec<HeldLock> =
+            fresh.into_iter().filter(|lock| lock.relation_oid.is_none_or(|oid| matters(&oid))).collect();
+        trace.locks = self.relation_locks(statement, &fresh, &locks_before, &resolved, &names);
+        trace.other_locks = self.other_locks(&fresh, &names).await?;
+        trace.rewrites = observe::rewrites(&relations_before, &relations_after);
+        trace.rewrites.retain(|rewrite| matters(&rewrite.oid));
+        scans_after.retain(|oid, _| matters(oid));
+        trace.scans = observe::scans(&scans_before, &scans_after, |oid| names.name(oid));
+        trace.catalog_changes =
+            observe::catalog_changes(&relations_before, &relations_after, &schema_before, &schema_after);
+
+        if matches!(summary.kind.as_str(), "SET" | "RESET") {
+            self.reassert_timeouts().await?;
+        }
+        Ok(trace)
+    }
+
+    /// Relations other sessions can see (oid → committed name, relkind), asked from the sampler session.
+    async fn visible_relations(&mut self, oids: &[i64]) -> Result<HashMap<i64, (String, String)>> {
+        if oids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = sqlx::query(VISIBLE_RELATIONS_SQL)
+            .bind(oids)
+            .fetch_all(&mut self.sampler)
+            .await
+            .map_err(|err| db_error("checking which relations other sessions see", err))?;
+        Ok(rows.iter().map(|row| (row.get("oid"), (row.get("name"), row.get("relkind")))).collect())
+    }
+
+    /// Non-relation locks worth reporting: advisory locks, locks on objects other sessions can
+    /// see, and page/tuple locks on relations that matter.
+    async fn other_locks(&mut self, fresh: &[HeldLock], names: &RelationNames) -> Result<Vec<OtherLock>> {
+        let objects: Vec<&HeldLock> = fresh.iter().filter(|lock| lock.object.is_some()).collect();
+        let mut visible_descriptions = Vec::new();
+        if !objects.is_empty() {
+            let classids: Vec<i64> = objects.iter().map(|l| l.object.unwrap().0).collect();
+            let objids: Vec<i64> = objects.iter().map(|l| l.object.unwrap().1).collect();
+            let objsubids: Vec<i32> = objects.iter().map(|l| l.object.unwrap().2).collect();
+            let rows = sqlx::query(VISIBLE_OBJECTS_SQL)
+                .bind(&classids)
+                .bind(&objids)
+                .bind(&objsubids)
+                .fetch_all(&mut self.sampler)
+                .await
+                .map_err(|err| db_error("describing locked objects", err))?;
+            visible_descriptions = rows.iter().map(|row| row.get::<Option<String>, _>("description")).collect();
+        }
+        let mut found = Vec::new();
+        let mut object_position = 0;
+        for lock in fresh {
+            if lock.locktype == "relation" {
+                continue;
+            }
+            if lock.object.is_some() {
+                let description = visible_descriptions.get(object_position).cloned().flatten();
+                object_position += 1;
+                if lock.locktype == "object" && description.is_none() {
+                    continue;
+                }
+            }
+            let mut other = observe::other_lock(lock);
+            if let Some(oid) = lock.relation_oid {
+                other.object = names.name(oid);
+            }
+            found.push(other);
+        }
+        Ok(found)
+    }
+
+    async fn held_locks(&mut self) -> Result<Vec<HeldLock>> {
+        let locks = observe::held_locks(&mut self.conn).await?;
+        Ok(locks.into_iter().filter(|lock| !lock.is_catalog()).collect())
+    }
+
+    /// Observed relation locks, plus documented ones the transaction already held (inferred).
+    fn relation_locks(
+        &self,
+        statement: &Statement,
+        fresh: &[HeldLock],
+        held_before: &[HeldLock],
+        resolved: &HashMap<String, (i64, String, String)>,
+        names: &RelationNames,
+    ) -> Vec<RelationLock> {
+        let mut locks: Vec<RelationLock> = fresh
+            .iter()
+            .filter(|lock| lock.locktype == "relation")
+            .filter_map(|lock| {
+                let oid = lock.relation_oid?;
+                Some(RelationLock {
+                    relation: names.name(oid),
+                    relkind: lock
+                        .relkind
+                        .as_deref()
+                        .map(observe::relkind_name)
+                        .unwrap_or_else(|| names.relkind(oid))
+                        .to_string(),
+                    mode: LockMode::parse(&lock.mode)?,
+                    source: LockSource::Observed,
+                })
+            })
+            .collect();
+        for documented in &statement.summary.locks {
+            let Some((oid, qualified, relkind)) = resolved.get(&documented.relation.to_sql()) else { continue };
+            if self.created.get(oid) == Some(&self.migration_index) {
+                continue;
+            }
+            let mode_name = documented.mode.pg_name();
+            let observed = fresh.iter().any(|l| l.relation_oid == Some(*oid) && l.mode == mode_name);
+            let already_held = held_before.iter().any(|l| l.relation_oid == Some(*oid) && l.mode == mode_name);
+            if !observed && already_held {
+                locks.push(RelationLock {
+                    relation: qualified.clone(),
+                    relkind: relkind.clone(),
+                    mode: documented.mode,
+                    source: LockSource::Inferred,
+                });
+            }
+        }
+        locks.sort_by(|a, b| {
+            (a.source, std::cmp::Reverse(a.mode), &a.relation).cmp(&(b.source, std::cmp::Reverse(b.mode), &b.relation))
+        });
+        locks.dedup();
+        locks
+    }
+
+    /// Turns a failed statement into a report entry; a lost connection is lockscope's own error.
+    fn statement_error(&self, err: sqlx::Error, statement: &Statement, waits: &[LockWait]) -> Result<StatementError> {
+        let sqlx::Error::Database(db_err) = err else {
+            return Err(Error::Database(db::redact(&format!(
+                "lost the tracing connection while running the statement at line {}: {err}; the server rolls back \
+                 the open transaction when a connection drops",
+                statement.line
+            ))));
+        };
+        let sqlstate = db_err.code().map(|c| c.to_string());
+        let mut message = db_err.message().to_string();
+        if let Some(pg) = db_err.try_downcast_ref::<PgDatabaseError>() {
+            if let Some(detail) = pg.detail() {
+                message.push_str(&format!(" (detail: {detail})"));
+            }
+        }
+        let lock_timeout = sqlstate.as_deref() == Some("55P03") && message.contains("lock timeout");
+        let statement_timeout = sqlstate.as_deref() == Some("57014") && message.contains("statement timeout");
+        let blocked_by = waits.iter().flat_map(|w| w.blockers.iter().cloned()).collect();
+        Ok(StatementError { sqlstate, message: db::redact(&message), lock_timeout, statement_timeout, blocked_by })
+    }
+
+    /// Notes the state of sequences the statement may advance, the first time each is seen.
+    async fn remember_sequences(
+        &mut self,
+        relations: &RelationSnapshot,
+        resolved: &HashMap<String, (i64, String, String)>,
+        everything: bool,
+    ) -> Result<()> {
+        let table_oids = relations.table_oids();
+        let mut table_oids = table_oids;
+        table_oids.extend(resolved.values().filter(|r| r.2 == "table" || r.2 == "partitioned table").map(|r| r.0));
+        let named: Vec<i64> = resolved.values().filter(|r| r.2 == "sequence").map(|r| r.0).collect();
+        if table_oids.is_empty() && named.is_empty() && !everything {
+            return Ok(());
+        }
+        let rows = sqlx::query(SEQUENCES_SQL)
+            .bind(&table_oids)
+            .bind(&named)
+            .bind(everything)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(|err| db_error("reading sequence state", err))?;
+        for row in rows {
+            let oid: i64 = row.get("oid");
+            self.sequences.entry(oid).or_insert_with(|| SequenceState {
+                name: row.get("name"),
+                last_value: row.get("last_value"),
+                start_value: row.get("start_value"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Ends the run: rollback (dry-run) or commit (scratch), then puts back sequences the
+    /// dry-run advanced and closes both sessions, which drops session-level advisory locks too.
+    async fn finish(&mut self) -> Result<()> {
+        if self.options.mode == Mode::Scratch {
+            if self.in_transaction {
+                // Only reached after a failure: what did not commit is discarded.
+                let _ = self.execute_control("ROLLBACK").await;
+            }
+            return Ok(());
+        }
+        let mut left_by_us = BTreeMap::new();
+        for oid in self.sequences.keys().copied().collect::<Vec<_>>() {
+            let value: Option<i64> =
+                sqlx::query_scalar("SELECT pg_catalog.pg_sequence_last_value($1::int8::oid)::int8")
+                    .bind(oid)
+                    .fetch_one(&mut self.conn)
+                    .await
+                    .unwrap_or(None);
+            left_by_us.insert(oid, value);
+        }
+        let rollback = self.execute_control("ROLLBACK").await;
+        let _ = sqlx::raw_sql("SELECT pg_catalog.pg_advisory_unlock_all()").execute(&mut self.conn).await;
+        self.in_transaction = false;
+        for (oid, state) in self.sequences.clone() {
+            let Some(ours) = left_by_us.get(&oid).copied() else { continue };
+            if ours == state.last_value {
+                continue;
+            }
+            let restored = sqlx::query(RESTORE_SEQUENCE_SQL)
+                .bind(oid)
+                .bind(state.last_value)
+                .bind(state.start_value)
+                .bind(ours)
+                .fetch_optional(&mut self.sampler)
+                .await;
+            let note = match restored {
+                Ok(Some(_)) => format!(
+                    "sequence {} was advanced by the dry-run (nextval is not undone by ROLLBACK); lockscope put it back",
+                    state.name
+                ),
+                Ok(None) => format!(
+                    "sequence {} was advanced by the dry-run and used by another session since; it was left as it is",
+                    state.name
+                ),
+                Err(err) => format!("sequence {} was advanced by the dry-run and could not be put back: {err}", state.name),
+            };
+            self.notes.push(db::redact(&note));
+        }
+        rollback
+    }
+
+    /// Closes both sessions politely.
+    async fn close(self) {
+        let _ = self.conn.close().await;
+        let _ = self.sampler.close().await;
+    }
+}
+
+/// Table oids whose scan counters are worth reading: locked tables and snapshot tables.
+fn scan_candidates(locks: &[HeldLock], relations: &RelationSnapshot) -> Vec<i64> {
+    let mut oids: BTreeSet<i64> = locks
+        .iter()
+        .filter(|lock| matches!(lock.relkind.as_deref(), Some("r" | "m" | "t")))
+        .filter_map(|lock| lock.relation_oid)
+        .collect();
+    oids.extend(
+        relations.rows.values().filter(|row| matches!(row.relkind.as_str(), "r" | "m" | "t")).map(|row| row.oid),
+    );
+    oids.into_iter().collect()
+}
+
+fn object_kind_name(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Table => "table",
+        ObjectKind::Index => "index",
+        ObjectKind::Sequence => "sequence",
+        ObjectKind::View => "view",
+        ObjectKind::Unknown => "unknown",
+    }
+}
+
+/// Names for relation oids from everything the tracer has read, including relations the
+/// statement dropped (known only from before) or created (known only from after).
+struct RelationNames {
+    names: HashMap<i64, (String, String)>,
+}
+
+impl RelationNames {
+    fn new(locks: &[&[HeldLock]], snapshots: &[&RelationSnapshot]) -> Self {
+        let mut names = HashMap::new();
+        for snapshot in snapshots {
+            for (oid, row) in &snapshot.rows {
+                let name = snapshot.display_name(*oid).unwrap_or_default();
+                names.insert(*oid, (name, observe::relkind_name(&row.relkind).to_string()));
+            }
+        }
+        for lock in locks.iter().flat_map(|l| l.iter()) {
+            if let (Some(oid), Some(schema), Some(name)) = (lock.relation_oid, &lock.schema_name, &lock.relation_name) {
+                names.entry(oid).or_insert_with(|| {
+                    (
+                        format!("{schema}.{name}"),
+                        lock.relkind.as_deref().map(observe::relkind_name).unwrap_or("unknown").to_string(),
+                    )
+                });
+            }
+        }
+        RelationNames { names }
+    }
+
+    fn knows(&self, oid: i64) -> bool {
+        self.names.contains_key(&oid)
+    }
+
+    fn name(&self, oid: i64) -> String {
+        self.names.get(&oid).map(|n| n.0.clone()).unwrap_or_else(|| format!("oid {oid} (dropped)"))
+    }
+
+    fn relkind(&self, oid: i64) -> &str {
+        self.names.get(&oid).map(|n| n.1.as_str()).unwrap_or("unknown")
+    }
+}

@@ -1,0 +1,134 @@
+//! Helpers shared by the trace tests: a fingerprint of everything a dry-run must leave untouched,
+//! and shortcuts to run `check` through the library and through the binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lockscope::source::Direction;
+use lockscope::trace::{self, Mode, StatementTrace, Trace, TraceOptions, TracedBackend};
+use sqlx::postgres::PgConnection;
+
+/// Everything DESIGN.md's first safety invariant says a dry-run must leave as it was: schema
+/// (with storage identity), data of the given tables, sequences, prepared transactions, advisory
+/// locks, and sessions named lockscope.
+pub async fn fingerprint(conn: &mut PgConnection, tables: &[&str]) -> String {
+    // A killed lockscope's backend needs a moment to notice and exit; wait for it first.
+    let sessions = lockscope_sessions(conn).await;
+    let schema: String = sqlx::query_scalar(
+        r#"
+        SELECT coalesce(md5(string_agg(x, E'\n' ORDER BY x)), '') FROM (
+            SELECT format('rel %s.%s %s %s', n.nspname, c.relname, c.relkind, c.relfilenode)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+            UNION ALL
+            SELECT format('col %s %s %s %s %s', a.attrelid::regclass, a.attname, format_type(a.atttypid, a.atttypmod),
+                          a.attnotnull, pg_get_expr(d.adbin, d.adrelid))
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attnum > 0 AND NOT a.attisdropped
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+            UNION ALL
+            SELECT format('con %s %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
+            FROM pg_constraint WHERE connamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+            UNION ALL
+            SELECT format('fn %s', p.oid::regprocedure) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+            UNION ALL
+            SELECT format('type %s', t.oid::regtype) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+            UNION ALL
+            SELECT format('seq %s %s', seqrelid::regclass, pg_sequence_last_value(seqrelid)) FROM pg_sequence
+            UNION ALL
+            SELECT format('prepared %s', gid) FROM pg_prepared_xacts WHERE database = current_database()
+            UNION ALL
+            SELECT format('advisory %s %s %s %s', classid, objid, mode, granted) FROM pg_locks
+            WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ) AS t(x)
+        "#,
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .expect("schema fingerprint");
+    let mut data = String::new();
+    for table in tables {
+        let sql = format!("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM {table} t");
+        let digest: String =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *conn).await.expect("data fingerprint");
+        data.push_str(&format!("{table}={digest};"));
+    }
+    format!("schema={schema}; {data} lockscope_sessions={sessions}")
+}
+
+/// Sessions named lockscope*, waiting up to 10s for ones that are shutting down.
+pub async fn lockscope_sessions(conn: &mut PgConnection) -> i64 {
+    let mut count = 0;
+    for _ in 0..100 {
+        count = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'lockscope%' AND application_name <> 'lockscope-test' AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .expect("counting sessions");
+        if count == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    count
+}
+
+/// Writes migration files into a new temporary directory.
+pub fn migrations(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write migration");
+    }
+    dir
+}
+
+/// Runs a dry-run of the migrations in `dir` through the library.
+pub async fn dry_run(target: &lockscope::db::Target, dir: &Path) -> Trace {
+    dry_run_with(target, dir, TraceOptions::default()).await
+}
+
+pub async fn dry_run_with(target: &lockscope::db::Target, dir: &Path, options: TraceOptions) -> Trace {
+    let plan = lockscope::check::plan(&[dir.to_path_buf()], Direction::Up).expect("plan");
+    let options = TraceOptions { mode: Mode::DryRun, ..options };
+    let mut trace = trace::run(target, &plan, &options, &TracedBackend::default()).await.expect("trace");
+    lockscope::analyze::analyze(&mut trace);
+    trace
+}
+
+/// All statements of a trace, in order.
+pub fn statements(trace: &Trace) -> Vec<&StatementTrace> {
+    trace.migrations.iter().flat_map(|m| m.statements.iter()).collect()
+}
+
+/// The statement whose SQL starts with `prefix`.
+pub fn statement<'a>(trace: &'a Trace, prefix: &str) -> &'a StatementTrace {
+    statements(trace).into_iter().find(|s| s.sql.starts_with(prefix)).unwrap_or_else(|| {
+        panic!(
+            "no statement starting with {prefix:?} in {:#?}",
+            statements(trace).iter().map(|s| &s.sql).collect::<Vec<_>>()
+        )
+    })
+}
+
+/// `(mode, relation, source)` of each lock, for compact assertions.
+pub fn locks(statement: &StatementTrace) -> Vec<(String, String, String)> {
+    statement
+        .locks
+        .iter()
+        .map(|l| (l.mode.pg_name().to_string(), l.relation.clone(), format!("{:?}", l.source).to_lowercase()))
+        .collect()
+}
+
+/// The lockscope binary built for these tests.
+pub fn lockscope() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lockscope"))
+}
+
+pub fn path_of(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().to_path_buf()
+}
