@@ -13,7 +13,7 @@ SELECT i.indexrelid::int8                                                       
        am.amname::text                                                            AS method,
        c.relpages::int8                                                           AS relpages,
        i.indnkeyatts::int4                                                        AS key_count,
-       i.indkey::int2[]                                                           AS attnums,
+       pg_catalog.string_to_array(i.indkey::text, ' ')::int2[]                    AS attnums,
        i.indisunique                                                              AS is_unique,
        i.indisprimary                                                             AS is_primary,
        i.indisexclusion                                                           AS is_exclusion,

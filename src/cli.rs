@@ -24,12 +24,25 @@ pub enum Command {
     /// Dry-run migrations against a database (or an embedded throwaway one) and report locks,
     /// rewrites, scans and waits per statement.
     Check(CheckArgs),
+    /// Judge migrations from their SQL alone, with the same rules as `check` (no database).
+    Lint(LintArgs),
+    /// List the rule catalogue.
+    Rules(RulesArgs),
+    /// Explain a rule (`LS107`, or its name) or a lock mode (`AccessExclusiveLock`, `ACCESS EXCLUSIVE`).
+    Explain(ExplainArgs),
+    /// Capture a database's table and index statistics to JSON, read-only (for `check
+    /// --production-stats`).
+    Snapshot(crate::impact::snapshot::SnapshotArgs),
+    /// Look at a live database, read-only: an overview (sizes, index usage, invalid constraints,
+    /// blocking), one sample (--once), or a live view of locks, queues and progress (--watch).
+    Inspect(crate::watch::InspectArgs),
 }
 
 /// Arguments of `lockscope check`.
 #[derive(Debug, Args, Clone)]
 pub struct CheckArgs {
-    /// Migration files or directories (golang-migrate `NNN_name.up.sql`/`.down.sql`, or `NNN_name.sql`).
+    /// Migration files or directories: golang-migrate, goose, dbmate, Flyway, sqlx, Diesel, Prisma or
+    /// plain numbered files (see --layout).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 
@@ -42,7 +55,7 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value = "up")]
     pub direction: Direction,
 
-    /// Report format.
+    /// Report format (html: one self-contained page, best with --output).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 
@@ -54,19 +67,136 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value = "high")]
     pub fail_on: FailOn,
 
-    /// How long the dry-run waits for a lock before giving up (humantime: 500ms, 2s).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
-    pub lock_timeout: Duration,
+    /// How long the dry-run waits for a lock before giving up (humantime: 500ms, 2s) [default: the
+    /// configuration's `timeouts.lock_timeout`, else 5s].
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub lock_timeout: Option<Duration>,
 
-    /// How long one statement may run (humantime: 30s, 10min).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10min")]
-    pub statement_timeout: Duration,
+    /// How long one statement may run (humantime: 30s, 10min) [default: the configuration's
+    /// `timeouts.statement_timeout`, else 10min].
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub statement_timeout: Option<Duration>,
+
+    /// Configuration file [default: the nearest lockscope.toml from the working directory up].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Judge findings for this PostgreSQL major version instead of the traced server's (e.g. when
+    /// production runs an older release than staging).
+    #[arg(long, value_name = "MAJOR")]
+    pub pg_version: Option<u32>,
 
     /// How often the second connection samples pg_locks while a statement runs.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10ms")]
     pub sample_interval: Duration,
 
+    /// Dry-run even when connected as a superuser to a database whose name looks like production.
+    /// The dry-run takes the same locks as the real migration for as long as it runs.
+    #[arg(long)]
+    pub i_know_this_is_production: bool,
+
+    /// Migration layout, instead of detecting it from the files: golang-migrate, goose, dbmate,
+    /// flyway, sqlx, diesel, prisma or plain.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub layout: Option<crate::source::Layout>,
+
+    /// Check every migration, also those the target's migration ledger records as applied.
+    #[arg(long)]
+    pub all: bool,
+
+    /// After each up, in the same rolled-back transaction: run its down, compare the schema (and
+    /// the data of the tables it names) with before up, and run up again.
+    #[arg(long)]
+    pub reversible: bool,
+
+    /// Also run each migration alone, committed, on a schema-only copy of the target in an
+    /// embedded throwaway PostgreSQL, for exact per-migration locks.
+    #[arg(long)]
+    pub isolate: bool,
+
+    /// A production snapshot (`lockscope snapshot`): scale each statement's time to production
+    /// sizes and use production's activity and index usage.
+    #[arg(long, value_name = "FILE")]
+    pub production_stats: Option<PathBuf>,
+
     /// Never colour the terminal report.
     #[arg(long)]
     pub no_color: bool,
+
+    /// Check only the migrations added or changed since this git reference (its merge base with
+    /// HEAD; uncommitted and untracked files count). Pending migrations before them are still
+    /// applied first, as context, so the schema is right.
+    #[arg(long, value_name = "REF")]
+    pub git_diff: Option<String>,
+
+    /// No progress bar on stderr (it is shown only when stderr is a terminal anyway).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `lockscope lint`.
+#[derive(Debug, Args, Clone)]
+pub struct LintArgs {
+    /// Migration files or directories (golang-migrate `NNN_name.up.sql`/`.down.sql`, or `NNN_name.sql`).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Which scripts to lint: `up` (ascending versions) or `down` (descending).
+    #[arg(long, value_enum, default_value = "up")]
+    pub direction: Direction,
+
+    /// Report format (html: one self-contained page, best with --output).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "high")]
+    pub fail_on: FailOn,
+
+    /// Judge for this PostgreSQL major version [default: the configuration's `pg_version`, else 18].
+    #[arg(long, value_name = "MAJOR")]
+    pub pg_version: Option<u32>,
+
+    /// Configuration file [default: the nearest lockscope.toml from the working directory up].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Never colour the terminal report.
+    #[arg(long)]
+    pub no_color: bool,
+
+    /// Lint only the migrations added or changed since this git reference (its merge base with
+    /// HEAD; uncommitted and untracked files count).
+    #[arg(long, value_name = "REF")]
+    pub git_diff: Option<String>,
+}
+
+/// How `lockscope rules` prints the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    /// One line per rule.
+    Table,
+    /// The Markdown table of the README.
+    Markdown,
+    /// Every field of every rule, examples included.
+    Json,
+}
+
+/// Arguments of `lockscope rules`.
+#[derive(Debug, Args, Clone)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: RulesFormat,
+}
+
+/// Arguments of `lockscope explain`.
+#[derive(Debug, Args, Clone)]
+pub struct ExplainArgs {
+    /// A rule id or name (`LS107`, `create-index-without-concurrently`) or a lock mode
+    /// (`AccessExclusiveLock`, `ACCESS EXCLUSIVE`, `access-exclusive`).
+    pub topic: String,
 }

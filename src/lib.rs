@@ -8,12 +8,23 @@
 pub mod analyze;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod db;
 pub mod error;
+pub mod git_diff;
+pub mod impact;
+pub mod introspect;
+pub mod isolate;
+pub mod ledger;
+pub mod lint;
 pub mod locks;
+pub mod progress;
 pub mod report;
+pub mod reversible;
+pub mod safety;
 pub mod source;
 pub mod sql;
 pub mod trace;
+pub mod watch;
 
 pub use error::{Error, Location, Result};

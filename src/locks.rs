@@ -76,9 +76,10 @@ impl LockMode {
         }
     }
 
-    /// Parses `pg_locks.mode` (`AccessExclusiveLock`) or the SQL spelling (`ACCESS EXCLUSIVE`).
+    /// Parses `pg_locks.mode` (`AccessExclusiveLock`) or the SQL spelling (`ACCESS EXCLUSIVE`,
+    /// `access-exclusive`, `ACCESS_EXCLUSIVE`).
     pub fn parse(text: &str) -> Option<LockMode> {
-        let wanted: String = text.chars().filter(|c| !c.is_whitespace() && *c != '_').collect();
+        let wanted: String = text.chars().filter(|c| !c.is_whitespace() && *c != '_' && *c != '-').collect();
         let wanted = wanted.to_ascii_lowercase();
         let wanted = wanted.strip_suffix("lock").unwrap_or(&wanted);
         LockMode::ALL.into_iter().find(|mode| {
@@ -135,6 +136,73 @@ impl LockMode {
     pub fn blocked_everyday_statements(self) -> Vec<&'static str> {
         EVERYDAY.iter().filter(|(_, mode)| self.conflicts_with(*mode)).map(|(what, _)| *what).collect()
     }
+
+    /// Commands that take this mode on the relation they act on (besides `LOCK TABLE … IN … MODE`),
+    /// per PostgreSQL's "Explicit Locking" chapter and the commands' reference pages.
+    pub fn commands_taking(self) -> &'static [&'static str] {
+        match self {
+            LockMode::AccessShare => {
+                &["SELECT (every table it reads)", "COPY … TO", "ALTER TABLE … NO INHERIT (on the parent)"]
+            }
+            LockMode::RowShare => &["SELECT … FOR UPDATE / FOR NO KEY UPDATE / FOR SHARE / FOR KEY SHARE"],
+            LockMode::RowExclusive => &["INSERT", "UPDATE", "DELETE", "MERGE", "COPY … FROM"],
+            LockMode::ShareUpdateExclusive => &[
+                "VACUUM (without FULL), ANALYZE",
+                "CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY",
+                "CREATE STATISTICS, COMMENT ON, SECURITY LABEL",
+                "ALTER TABLE … VALIDATE CONSTRAINT",
+                "ALTER TABLE … SET STATISTICS / SET (most storage parameters) / CLUSTER ON / SET WITHOUT CLUSTER",
+                "ALTER TABLE … ATTACH PARTITION (on the parent), DETACH PARTITION … CONCURRENTLY",
+                "ALTER INDEX … RENAME",
+            ],
+            LockMode::Share => &["CREATE INDEX (without CONCURRENTLY)", "REINDEX TABLE (on the table)"],
+            LockMode::ShareRowExclusive => &[
+                "CREATE TRIGGER, ALTER TABLE … ENABLE/DISABLE TRIGGER",
+                "ALTER TABLE … ADD FOREIGN KEY (on both tables)",
+                "ALTER SEQUENCE",
+            ],
+            LockMode::Exclusive => &["REFRESH MATERIALIZED VIEW CONCURRENTLY"],
+            LockMode::AccessExclusive => &[
+                "DROP TABLE, TRUNCATE, DROP INDEX (on the index and its table)",
+                "ALTER TABLE … ADD/DROP COLUMN, ALTER COLUMN TYPE, SET/DROP NOT NULL, SET/DROP DEFAULT",
+                "ALTER TABLE … ADD CHECK/UNIQUE/PRIMARY KEY/EXCLUDE, DROP CONSTRAINT, RENAME, SET TABLESPACE",
+                "ALTER TABLE … DETACH PARTITION (without CONCURRENTLY), SET LOGGED/UNLOGGED, ENABLE ROW LEVEL SECURITY",
+                "REINDEX INDEX, CLUSTER, VACUUM FULL, REFRESH MATERIALIZED VIEW (without CONCURRENTLY)",
+                "CREATE RULE, CREATE/ALTER POLICY, DROP TRIGGER",
+                "LOCK TABLE (when no mode is given)",
+            ],
+        }
+    }
+
+    /// `lockscope explain AccessExclusiveLock`: what the mode conflicts with, which everyday
+    /// statements queue behind it, and which commands take it.
+    pub fn explain(self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "{} ({} in LOCK TABLE) — {}", self.pg_name(), self.sql_name(), self.blocks_in_words());
+        let conflicts: Vec<&str> = self.conflicting_modes().into_iter().map(LockMode::pg_name).collect();
+        let _ = writeln!(out, "\nConflicts with (held by one transaction, makes another wait for):");
+        let _ = writeln!(out, "  {}", conflicts.join(", "));
+        let blocked = self.blocked_everyday_statements();
+        let _ = writeln!(out, "\nEveryday statements that queue behind it:");
+        if blocked.is_empty() {
+            let _ = writeln!(out, "  none");
+        }
+        for (what, mode) in EVERYDAY.iter().filter(|(_, mode)| self.conflicts_with(*mode)) {
+            let _ = writeln!(out, "  {what} (takes {})", mode.pg_name());
+        }
+        let allowed: Vec<&str> =
+            EVERYDAY.iter().filter(|(_, mode)| !self.conflicts_with(*mode)).map(|(what, _)| *what).collect();
+        if !allowed.is_empty() {
+            let _ = writeln!(out, "  (not blocked: {})", allowed.join("; "));
+        }
+        let _ = writeln!(out, "\nTaken by:");
+        for command in self.commands_taking() {
+            let _ = writeln!(out, "  {command}");
+        }
+        let _ = writeln!(out, "  LOCK TABLE … IN {} MODE", self.sql_name());
+        out
+    }
 }
 
 impl fmt::Display for LockMode {
@@ -163,6 +231,17 @@ mod tests {
             assert_eq!(LockMode::parse(mode.sql_name()), Some(mode));
         }
         assert_eq!(LockMode::parse("SIReadLock"), None);
+    }
+
+    #[test]
+    fn every_mode_is_explained_with_the_commands_that_take_it() {
+        for mode in LockMode::ALL {
+            assert!(!mode.commands_taking().is_empty(), "{mode}");
+            assert!(mode.explain().contains(&format!("LOCK TABLE … IN {} MODE", mode.sql_name())));
+        }
+        assert_eq!(LockMode::parse("access-exclusive"), Some(LockMode::AccessExclusive));
+        let text = LockMode::ShareUpdateExclusive.explain();
+        assert!(text.contains("CREATE INDEX CONCURRENTLY") && text.contains("not blocked: SELECT"), "{text}");
     }
 
     #[test]

@@ -1,11 +1,31 @@
-//! Observations → findings. A rule sees the parsed statement and, when there is one, what the
-//! trace observed. This module holds the severity scale and the checks the `check` command gates
-//! on by default; the full rule catalogue builds on the same types.
+//! Statements (and, when there is one, what a trace observed) → findings.
+//!
+//! One rule, one file under [`rules`]: each rule sees the parsed statement, the migration around
+//! it and, when the migration was traced, what the server did. The same rule therefore serves
+//! `lint` (no database: findings are `static`) and `check` (findings are `confirmed`,
+//! `not-observed` or `trace-only`). The [`catalogue`] is data: the same entries render
+//! `lockscope explain`, `lockscope rules`, the README table and the report text.
+
+mod ast;
+pub mod catalogue;
+mod context;
+mod evaluate;
+pub mod rules;
+pub mod stats;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::locks::LockMode;
-use crate::trace::{Finding, StatementTrace, Trace};
+pub use catalogue::{Check, Rule, RuleKind};
+pub use context::{Cx, Expect, FileCx, Hit};
+pub use stats::{TableSize, TableStats};
+
+use crate::config::Config;
+use crate::source::{Direction, Migration};
+use crate::sql::Statement;
+use crate::trace::{Finding, PlannedMigration, Trace};
 
 /// How bad a finding is, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, clap::ValueEnum)]
@@ -26,9 +46,16 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+
+    /// `low`, `medium`, `high` or `critical` (any case).
+    pub fn parse(text: &str) -> Option<Severity> {
+        [Severity::Low, Severity::Medium, Severity::High, Severity::Critical]
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(text.trim()))
+    }
 }
 
-/// The `--fail-on` threshold: findings at or above it make `check` exit 1.
+/// The `--fail-on` threshold: findings at or above it make `check` and `lint` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
     Low,
@@ -52,22 +79,163 @@ impl FailOn {
     }
 }
 
+/// What backs a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Predicted from the SQL alone (lint, or a statement the trace did not execute).
+    Static,
+    /// Predicted from the SQL, and the trace showed it (the lock, the rewrite, the scan, the error).
+    Confirmed,
+    /// Predicted from the SQL, but the server did otherwise (e.g. a type change that did not rewrite).
+    NotObserved,
+    /// Seen in the trace; no static rule predicts it (a lock wait, a rewrite under ACCESS EXCLUSIVE).
+    TraceOnly,
+}
+
+impl Status {
+    /// As the reports print it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Static => "static",
+            Status::Confirmed => "confirmed",
+            Status::NotObserved => "not observed",
+            Status::TraceOnly => "trace-only",
+        }
+    }
+}
+
 /// Rule id of the default gate: ACCESS EXCLUSIVE held while a non-empty table is rewritten or scanned.
 pub const EXCLUSIVE_REWRITE_OR_SCAN: &str = "LS001";
 /// Rule id: the statement waited for a lock held by another session.
 pub const LOCK_WAIT: &str = "LS002";
 
-/// Attaches findings to each statement of the trace.
-pub fn analyze(trace: &mut Trace) {
-    for migration in &mut trace.migrations {
+/// The newest PostgreSQL major version lockscope knows; `lint` judges for it unless told otherwise.
+pub const NEWEST_PG: u32 = 18;
+/// The oldest PostgreSQL major version the rules can answer for.
+pub const OLDEST_PG: u32 = 10;
+
+/// Whether a migration's scripts come in pairs, and which of the pair exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pairing {
+    /// The layout pairs up and down scripts (golang-migrate); plain numbered files have no down.
+    pub expected: bool,
+    pub has_up: bool,
+    pub has_down: bool,
+}
+
+impl Pairing {
+    /// What the discovered migration has. Layouts whose tool runs down scripts expect one
+    /// (golang-migrate, goose, dbmate, Diesel, and sqlx's reversible `.up.sql`/`.down.sql` form).
+    pub fn of(migration: &Migration) -> Pairing {
+        use crate::source::Layout;
+        let reversible_sqlx = migration.layout == Layout::Sqlx
+            && migration.up.iter().chain(&migration.down).any(|f| {
+                let name = f.path.to_string_lossy();
+                name.ends_with(".up.sql") || name.ends_with(".down.sql")
+            });
+        Pairing {
+            expected: reversible_sqlx
+                || matches!(migration.layout, Layout::GolangMigrate | Layout::Goose | Layout::Dbmate | Layout::Diesel),
+            has_up: migration.up.is_some(),
+            has_down: migration.down.is_some(),
+        }
+    }
+}
+
+/// One migration script as the rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub path: &'a Path,
+    pub version: &'a str,
+    pub direction: Direction,
+    /// Empty when the script for `direction` does not exist (only its counterpart does).
+    pub statements: &'a [Statement],
+    /// Declared to run outside a transaction.
+    pub no_transaction: bool,
+    pub pairing: Pairing,
+}
+
+impl<'a> Subject<'a> {
+    /// A planned (parsed) migration, with what is known about its pair.
+    pub fn planned(migration: &'a PlannedMigration, pairing: Pairing) -> Self {
+        Subject {
+            path: &migration.path,
+            version: &migration.version,
+            direction: migration.direction,
+            statements: &migration.statements,
+            no_transaction: migration.no_transaction,
+            pairing,
+        }
+    }
+}
+
+/// What the analysis knows besides the statements.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `lockscope.toml`: disabled rules, severities, thresholds, the PostgreSQL version for lint.
+    pub config: Config,
+    /// Judge for this PostgreSQL major version. `None`: the traced server's, else the config's,
+    /// else [`NEWEST_PG`].
+    pub pg_version: Option<u32>,
+    /// Table sizes on the target, when connected.
+    pub stats: TableStats,
+    /// Which scripts of each migration exist, keyed by the analysed script's path. Missing: the
+    /// pairing is not known (no finding about it).
+    pub pairings: BTreeMap<PathBuf, Pairing>,
+}
+
+impl Options {
+    /// The PostgreSQL major version the findings answer for.
+    pub fn pg_major(&self, trace: Option<&Trace>) -> u32 {
+        self.pg_version
+            .or_else(|| trace.map(|t| t.server.major() as u32))
+            .or(self.config.pg_version)
+            .unwrap_or(NEWEST_PG)
+    }
+}
+
+/// The findings of one migration script.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MigrationFindings {
+    /// About the file as a whole (e.g. an orphan down script, which has no statements).
+    pub file: Vec<Finding>,
+    /// `statements[i]`: the findings of statement `i` of the script.
+    pub statements: Vec<Vec<Finding>>,
+}
+
+impl MigrationFindings {
+    /// Every finding, file-level first.
+    pub fn all(&self) -> impl Iterator<Item = &Finding> {
+        self.file.iter().chain(self.statements.iter().flatten())
+    }
+}
+
+/// Runs every enabled rule over `subjects` (in run order). With `trace`, `trace.migrations[i]` is
+/// what `subjects[i]` did.
+pub fn evaluate(subjects: &[Subject<'_>], trace: Option<&Trace>, options: &Options) -> Vec<MigrationFindings> {
+    evaluate::run(subjects, trace, options)
+}
+
+/// `check`: judges the traced plan and attaches the findings to the trace's statements.
+pub fn analyze(plan: &[PlannedMigration], trace: &mut Trace, options: &Options) {
+    let subjects: Vec<Subject<'_>> = plan
+        .iter()
+        .map(|migration| {
+            Subject::planned(migration, options.pairings.get(&migration.path).copied().unwrap_or_default())
+        })
+        .collect();
+    let findings = evaluate(&subjects, Some(trace), options);
+    for (migration, found) in trace.migrations.iter_mut().zip(findings) {
+        let MigrationFindings { file, statements } = found;
+        let mut file = Some(file);
         for statement in &mut migration.statements {
-            let mut findings = exclusive_rewrite_or_scan(statement);
-            findings.extend(lock_waits(statement));
-            for finding in &mut findings {
-                finding.path = Some(migration.path.clone());
-                finding.line = Some(statement.line);
+            if let Some(file) = file.take() {
+                statement.findings.extend(file);
             }
-            statement.findings.extend(findings);
+            if let Some(list) = statements.get(statement.index) {
+                statement.findings.extend(list.iter().cloned());
+            }
         }
     }
 }
@@ -77,78 +245,14 @@ pub fn all_findings(trace: &Trace) -> Vec<&Finding> {
     trace.migrations.iter().flat_map(|m| m.statements.iter()).flat_map(|s| s.findings.iter()).collect()
 }
 
-fn finding(rule: &str, severity: Severity, message: String, help: &str) -> Finding {
-    Finding { rule: rule.into(), severity, message, help: help.into(), path: None, line: None }
-}
-
-fn exclusive_rewrite_or_scan(statement: &StatementTrace) -> Vec<Finding> {
-    let exclusive: Vec<&str> = statement
-        .locks
-        .iter()
-        .filter(|lock| lock.mode == LockMode::AccessExclusive)
-        .map(|lock| lock.relation.as_str())
-        .collect();
-    if exclusive.is_empty() {
-        return Vec::new();
-    }
-    // Rewrites and scans of the tables themselves (not their indexes) that hold rows.
-    let mut heavy = Vec::new();
-    for rewrite in &statement.rewrites {
-        let table = rewrite.relation.trim_end_matches(" (TOAST)");
-        // A rewrite reads the table once more per index it rebuilds, so prefer the estimate.
-        let scan = statement.scans.iter().find(|s| s.relation == rewrite.relation);
-        let rows_read = scan.map_or(0, |s| s.rows / s.scans.max(1));
-        let rows = if rewrite.rows_estimate > 0.0 { rewrite.rows_estimate as i64 } else { rows_read };
-        if rewrite.relkind == "table" && rows > 0 && exclusive.contains(&table) {
-            heavy.push(format!("rewrites {} (~{rows} rows)", rewrite.relation));
+/// The pairing of every script of `migrations`, keyed by path, for [`Options::pairings`].
+pub fn pairings(migrations: &[Migration]) -> BTreeMap<PathBuf, Pairing> {
+    let mut map = BTreeMap::new();
+    for migration in migrations {
+        let pairing = Pairing::of(migration);
+        for file in migration.up.iter().chain(migration.down.iter()) {
+            map.insert(file.path.clone(), pairing);
         }
     }
-    for scan in &statement.scans {
-        let rewritten = statement.rewrites.iter().any(|r| r.relation == scan.relation);
-        if scan.rows > 0 && !rewritten && exclusive.contains(&scan.relation.as_str()) {
-            heavy.push(format!("scans all {} rows of {}", scan.rows, scan.relation));
-        }
-    }
-    if heavy.is_empty() {
-        return Vec::new();
-    }
-    vec![finding(
-        EXCLUSIVE_REWRITE_OR_SCAN,
-        Severity::High,
-        format!(
-            "holds ACCESS EXCLUSIVE on {} while it {}: every read and write of the table queues until the transaction ends",
-            exclusive.join(", "),
-            heavy.join(" and ")
-        ),
-        "Avoid the rewrite or scan under ACCESS EXCLUSIVE: add constraints NOT VALID and VALIDATE them separately, \
-         use SET NOT NULL after a validated CHECK (col IS NOT NULL), build indexes CONCURRENTLY, and choose type \
-         changes PostgreSQL can make without a rewrite; always set lock_timeout first.",
-    )]
-}
-
-fn lock_waits(statement: &StatementTrace) -> Vec<Finding> {
-    statement
-        .waits
-        .iter()
-        .map(|wait| {
-            let blockers: Vec<String> = wait
-                .blockers
-                .iter()
-                .map(|b| format!("pid {} ({})", b.pid, b.state.as_deref().unwrap_or("unknown state")))
-                .collect();
-            finding(
-                LOCK_WAIT,
-                Severity::Medium,
-                format!(
-                    "waited {:.0} ms for {} on {} held by {}",
-                    wait.waited_ms,
-                    wait.mode,
-                    wait.relation,
-                    if blockers.is_empty() { "another session".to_string() } else { blockers.join(", ") }
-                ),
-                "Run the migration with a short lock_timeout and retry, so it gives up instead of queueing every \
-                 other session behind it.",
-            )
-        })
-        .collect()
+    map
 }

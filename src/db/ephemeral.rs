@@ -110,6 +110,19 @@ impl EphemeralServer {
 
     /// [`EphemeralServer::start`] with options.
     pub fn start_with(options: StartOptions) -> Result<EphemeralServer> {
+        EphemeralServer::start_configured(options, &[])
+    }
+
+    /// [`EphemeralServer::start`] with extra server settings, passed as `-c name=value` after the
+    /// defaults so they win (e.g. `("max_connections", "1100")` for a load benchmark).
+    pub fn start_with_settings(settings: &[(&str, &str)]) -> Result<EphemeralServer> {
+        EphemeralServer::start_configured(StartOptions::default(), settings)
+    }
+
+    fn start_configured(
+        options: StartOptions,
+        settings: &[(&str, &str)],
+    ) -> Result<EphemeralServer> {
         sweep_stale_dirs();
         let bindir = find_bindir()?;
         let version = server_version(&bindir)?;
@@ -126,7 +139,7 @@ impl EphemeralServer {
         };
         server.port = free_port()?;
         init_cluster(&bindir, &dir, run_as)?;
-        let command = server.postgres_command(&bindir, run_as)?;
+        let command = server.postgres_command(&bindir, run_as, settings)?;
         server.keeper = Some(Keeper::spawn(command)?);
         server.wait_until_ready()?;
         Ok(server)
@@ -198,7 +211,12 @@ impl EphemeralServer {
         }
     }
 
-    fn postgres_command(&self, bindir: &Path, run_as: Option<RunAs>) -> Result<Command> {
+    fn postgres_command(
+        &self,
+        bindir: &Path,
+        run_as: Option<RunAs>,
+        settings: &[(&str, &str)],
+    ) -> Result<Command> {
         let log_path = self.path.join(LOG_FILE);
         let log = File::create(&log_path).map_err(|err| {
             Error::Embedded(format!("could not create {}: {err}", log_path.display()))
@@ -225,7 +243,11 @@ impl EphemeralServer {
             .args(["-c", "full_page_writes=off"])
             .args(["-c", "synchronous_commit=off"])
             .args(["-c", "max_connections=200"])
-            .args(["-c", "shared_buffers=32MB"])
+            .args(["-c", "shared_buffers=32MB"]);
+        for (name, value) in settings {
+            command.args(["-c", &format!("{name}={value}")]);
+        }
+        command
             .stdout(log)
             .stderr(log_for_stderr)
             // A terminal Ctrl-C must reach only lockscope, which then stops the server in order.

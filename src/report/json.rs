@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::analyze;
+use super::{Scope, Subject};
 use crate::trace::{Finding, MigrationTrace, Mode, Outcome, ServerInfo, Trace};
 
 /// Bumped when a field is renamed or removed; adding fields keeps it.
@@ -16,12 +16,30 @@ struct Report<'a> {
     target: &'a str,
     outcome: &'a Outcome,
     notes: &'a [String],
-    migrations: &'a [MigrationTrace],
+    migrations: Vec<Migration<'a>>,
     findings: Vec<&'a Finding>,
+    /// What pending detection decided from the migration tool's ledger (absent without a target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending: Option<&'a crate::ledger::PendingReport>,
+    /// `--isolate`: the schema-only copy the exact locks were observed on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    isolation: Option<&'a crate::trace::IsolationReport>,
+    /// `--git-diff`: the reference compared with, and the migrations applied only for context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    git_diff: Option<&'a Scope>,
+}
+
+#[derive(Serialize)]
+struct Migration<'a> {
+    #[serde(flatten)]
+    migration: &'a MigrationTrace,
+    /// Applied only so later migrations see the right schema (`--git-diff`); not judged.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    context: bool,
 }
 
 /// The whole trace as one pretty-printed JSON document.
-pub fn render(trace: &Trace) -> String {
+pub fn render(trace: &Trace, subject: &Subject<'_>) -> String {
     let report = Report {
         schema_version: SCHEMA_VERSION,
         server: &trace.server,
@@ -29,8 +47,19 @@ pub fn render(trace: &Trace) -> String {
         target: &trace.target,
         outcome: &trace.outcome,
         notes: &trace.notes,
-        migrations: &trace.migrations,
-        findings: analyze::all_findings(trace),
+        migrations: trace
+            .migrations
+            .iter()
+            .enumerate()
+            .map(|(index, migration)| Migration {
+                migration,
+                context: subject.context.get(index).copied().unwrap_or(false),
+            })
+            .collect(),
+        findings: subject.findings(),
+        pending: trace.pending.as_ref(),
+        isolation: trace.isolation.as_ref(),
+        git_diff: subject.scope.as_ref(),
     };
     let mut text = serde_json::to_string_pretty(&report).expect("the report is plain data");
     text.push('\n');

@@ -1,19 +1,69 @@
-//! Findings + trace → what the user reads: a terminal table or the JSON contract of DESIGN.md.
+//! Findings + trace → what the user reads: a terminal table, the JSON contract of DESIGN.md, a
+//! PR-comment Markdown report, a self-contained HTML page with a lock timeline, SARIF for code
+//! scanning, or GitHub workflow annotations. `check` and `lint` render through the same formats.
 
+pub mod findings;
+pub mod github;
+pub mod html;
 pub mod json;
+pub mod lint;
+pub mod markdown;
+pub mod sarif;
+pub mod subject;
 pub mod table;
+mod text;
+pub mod timeline;
 
-/// Output formats of `check`.
+use std::path::PathBuf;
+
+pub use subject::{Scope, Source, Subject, Verdict};
+
+use crate::analyze::FailOn;
+
+/// Output formats of `check` and `lint`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Tables for a terminal.
     Table,
+    /// The versioned JSON document (schema_version 1).
     Json,
+    /// A pull-request comment: verdict, summary per migration, risky statements with their fix.
+    Markdown,
+    /// One self-contained page with a lock timeline (use with --output).
+    Html,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations (`::error file=…,line=…::…`).
+    Github,
 }
 
-/// Renders the trace in `format`. `color` applies to the table only.
-pub fn render(trace: &crate::trace::Trace, format: Format, color: bool) -> String {
-    match format {
-        Format::Table => table::render(trace, color),
-        Format::Json => json::render(trace),
+/// What the renderers need besides the data.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// ANSI styling (terminal table only).
+    pub color: bool,
+    /// The threshold the verdict is judged against.
+    pub fail_on: FailOn,
+    /// Paths in SARIF and annotations are made relative to this directory (the working directory,
+    /// usually the repository root) when they lie inside it.
+    pub base: Option<PathBuf>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions { color: false, fail_on: FailOn::High, base: None }
+    }
+}
+
+/// Renders `subject` in `format`.
+pub fn render(subject: &Subject<'_>, format: Format, options: &RenderOptions) -> String {
+    match (format, subject.source) {
+        (Format::Table, Source::Check(trace)) => table::render(trace, subject, options.color),
+        (Format::Json, Source::Check(trace)) => json::render(trace, subject),
+        (Format::Table | Format::Json, Source::Lint(report)) => lint::render(report, format, options.color),
+        (Format::Markdown, _) => markdown::render(subject, options),
+        (Format::Html, _) => html::render(subject, options),
+        (Format::Sarif, _) => sarif::render(subject, options),
+        (Format::Github, _) => github::render(subject, options),
     }
 }

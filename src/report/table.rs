@@ -6,24 +6,39 @@ use std::fmt::Write;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 
-use crate::analyze;
+use super::{Scope, Subject};
 use crate::locks::LockMode;
 use crate::trace::{LockSource, Mode, Outcome, StatementTrace, Trace};
 
 const STATEMENT_WIDTH: usize = 60;
 
-/// Renders the report for a terminal (`color` adds ANSI styling).
-pub fn render(trace: &Trace, color: bool) -> String {
+/// Renders the report for a terminal (`color` adds ANSI styling). `subject` says which
+/// migrations were only applied for context (`--git-diff`).
+pub fn render(trace: &Trace, subject: &Subject<'_>, color: bool) -> String {
     let mut out = String::new();
     let mode = match trace.mode {
         Mode::DryRun => "dry-run (one transaction, rolled back)",
         Mode::Scratch => "scratch (embedded throwaway database, each migration committed)",
     };
     let _ = writeln!(out, "lockscope check — PostgreSQL {} — {} — {}", trace.server.version, trace.target, mode);
-    for migration in &trace.migrations {
+    if let Some(scope) = &subject.scope {
+        let _ = writeln!(out, "{}", scope_line(scope));
+    }
+    for (index, migration) in trace.migrations.iter().enumerate() {
         let _ = writeln!(out);
         let held = migration.transaction_ms.map(|ms| format!(", locks held {}", format_ms(ms))).unwrap_or_default();
-        let _ = writeln!(out, "{} ({} {}{held})", migration.path, migration.version, direction(migration.direction),);
+        let context = if subject.context.get(index).copied().unwrap_or(false) {
+            " — context: applied so later migrations see the right schema, not judged"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{} ({} {}{held}){context}",
+            migration.path,
+            migration.version,
+            direction(migration.direction),
+        );
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
         if !color {
@@ -38,22 +53,16 @@ pub fn render(trace: &Trace, color: bool) -> String {
         let _ = writeln!(out, "{table}");
     }
 
-    let findings = analyze::all_findings(trace);
+    let findings = subject.findings();
     if !findings.is_empty() {
-        let _ = writeln!(out, "\nFindings:");
+        let _ = writeln!(out, "\nFindings ({}):", crate::report::findings::summary(findings.iter().copied()));
         for finding in findings {
-            let location = match (&finding.path, finding.line) {
-                (Some(path), Some(line)) => format!("{path}:{line}"),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                out,
-                "  [{}] {} {location}\n    {}\n    fix: {}",
-                finding.severity.name(),
-                finding.rule,
-                finding.message,
-                finding.help
-            );
+            out.push_str(&crate::report::findings::render(
+                finding,
+                crate::report::findings::Place::PathAndLine,
+                true,
+                color,
+            ));
         }
     }
     for note in &trace.notes {
@@ -66,6 +75,28 @@ pub fn render(trace: &Trace, color: bool) -> String {
         );
     }
     out
+}
+
+/// `--git-diff`: what the report covers, in one line.
+pub fn scope_line(scope: &Scope) -> String {
+    let mut line = format!("Migrations added or changed since {}", scope.base);
+    if !scope.context.is_empty() {
+        line.push_str(&format!(
+            "; {} earlier pending migration{} applied first for context, not judged",
+            scope.context.len(),
+            super::subject::plural(scope.context.len())
+        ));
+    }
+    if !scope.skipped.is_empty() {
+        line.push_str(&format!(
+            "; {} changed migration{} already applied on the target, not run: {}",
+            scope.skipped.len(),
+            super::subject::plural(scope.skipped.len()),
+            scope.skipped.join(", ")
+        ));
+    }
+    line.push('.');
+    line
 }
 
 fn direction(direction: crate::source::Direction) -> &'static str {

@@ -9,7 +9,7 @@ use super::summary::{object_kind, object_type_sql, range_var, sibling, words_fro
 use super::{ObjectKind, RelationName};
 use crate::locks::LockMode;
 
-use LockMode::{AccessExclusive, AccessShare, ShareRowExclusive, ShareUpdateExclusive};
+use LockMode::{AccessExclusive, AccessShare, Share, ShareRowExclusive, ShareUpdateExclusive};
 
 pub(crate) fn alter_table(b: &mut Builder, s: &pb::AlterTableStmt) {
     let object_type = ObjectType::try_from(s.objtype).unwrap_or(ObjectType::ObjectTable);
@@ -74,7 +74,7 @@ fn alter_table_cmd(
         At::AtAlterColumnGenericOptions => simple("ALTER COLUMN OPTIONS", AccessExclusive),
         At::AtChangeOwner => simple("OWNER TO", AccessExclusive),
         At::AtClusterOn => {
-            b.target(sibling(table, &cmd.name));
+            b.lock(sibling(table, &cmd.name), ObjectKind::Index, ShareUpdateExclusive);
             simple("CLUSTER ON", ShareUpdateExclusive)
         }
         At::AtDropCluster => simple("SET WITHOUT CLUSTER", ShareUpdateExclusive),
@@ -94,9 +94,7 @@ fn alter_table_cmd(
         At::AtDisableTrig | At::AtDisableTrigAll | At::AtDisableTrigUser => {
             simple("DISABLE TRIGGER", ShareRowExclusive)
         }
-        At::AtEnableRule | At::AtEnableAlwaysRule | At::AtEnableReplicaRule => {
-            simple("ENABLE RULE", AccessExclusive)
-        }
+        At::AtEnableRule | At::AtEnableAlwaysRule | At::AtEnableReplicaRule => simple("ENABLE RULE", AccessExclusive),
         At::AtDisableRule => simple("DISABLE RULE", AccessExclusive),
         At::AtAddInherit => {
             if let Some(NodeEnum::RangeVar(parent)) = def {
@@ -115,7 +113,7 @@ fn alter_table_cmd(
         At::AtReplicaIdentity => {
             if let Some(NodeEnum::ReplicaIdentityStmt(identity)) = def {
                 if !identity.name.is_empty() {
-                    b.target(sibling(table, &identity.name));
+                    b.lock(sibling(table, &identity.name), ObjectKind::Index, Share);
                 }
             }
             simple("REPLICA IDENTITY", AccessExclusive)
@@ -133,17 +131,15 @@ fn alter_table_cmd(
         }
         At::AtDetachPartition => {
             let concurrent = matches!(def, Some(NodeEnum::PartitionCmd(p)) if p.concurrent);
-            let mode = if concurrent {
-                ShareUpdateExclusive
-            } else {
-                AccessExclusive
-            };
+            let mode = if concurrent { ShareUpdateExclusive } else { AccessExclusive };
             if let Some(partition) = partition_name(def) {
                 b.lock(partition, kind, mode);
             }
             if concurrent {
                 b.concurrently = true;
-                b.not_in_transaction("ALTER TABLE … DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block");
+                b.not_in_transaction(
+                    "ALTER TABLE … DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block",
+                );
                 simple("DETACH PARTITION CONCURRENTLY", mode)
             } else {
                 simple("DETACH PARTITION", mode)
@@ -158,22 +154,14 @@ fn alter_table_cmd(
         At::AtAddIdentity => simple("ADD IDENTITY", AccessExclusive),
         At::AtSetIdentity => simple("SET IDENTITY", AccessExclusive),
         At::AtDropIdentity => simple("DROP IDENTITY", AccessExclusive),
-        other => (
-            words_from_enum(other.as_str_name().trim_start_matches("AT_")),
-            AccessExclusive,
-        ),
+        other => (words_from_enum(other.as_str_name().trim_start_matches("AT_")), AccessExclusive),
     }
 }
 
 /// `ADD CONSTRAINT …` in `ALTER TABLE`.
-fn add_constraint(
-    b: &mut Builder,
-    constraint: &pb::Constraint,
-    table: &RelationName,
-) -> (String, LockMode) {
+fn add_constraint(b: &mut Builder, constraint: &pb::Constraint, table: &RelationName) -> (String, LockMode) {
     let contype = ConstrType::try_from(constraint.contype).unwrap_or(ConstrType::Undefined);
-    let validity = if matches!(contype, ConstrType::ConstrForeign | ConstrType::ConstrCheck)
-        && !constraint.is_enforced
+    let validity = if matches!(contype, ConstrType::ConstrForeign | ConstrType::ConstrCheck) && !constraint.is_enforced
     {
         " NOT ENFORCED"
     } else if constraint.skip_validation {
@@ -184,7 +172,7 @@ fn add_constraint(
     let using_index = if constraint.indexname.is_empty() {
         ""
     } else {
-        b.target(sibling(table, &constraint.indexname));
+        b.lock(sibling(table, &constraint.indexname), ObjectKind::Index, ShareUpdateExclusive);
         " USING INDEX"
     };
     match contype {
@@ -193,24 +181,12 @@ fn add_constraint(
             if let Some(referenced) = &constraint.pktable {
                 b.lock(range_var(referenced), ObjectKind::Table, ShareRowExclusive);
             }
-            (
-                format!("ADD CONSTRAINT FOREIGN KEY{validity}"),
-                ShareRowExclusive,
-            )
+            (format!("ADD CONSTRAINT FOREIGN KEY{validity}"), ShareRowExclusive)
         }
         ConstrType::ConstrCheck => (format!("ADD CONSTRAINT CHECK{validity}"), AccessExclusive),
-        ConstrType::ConstrNotnull => (
-            format!("ADD CONSTRAINT NOT NULL{validity}"),
-            AccessExclusive,
-        ),
-        ConstrType::ConstrPrimary => (
-            format!("ADD CONSTRAINT PRIMARY KEY{using_index}"),
-            AccessExclusive,
-        ),
-        ConstrType::ConstrUnique => (
-            format!("ADD CONSTRAINT UNIQUE{using_index}"),
-            AccessExclusive,
-        ),
+        ConstrType::ConstrNotnull => (format!("ADD CONSTRAINT NOT NULL{validity}"), AccessExclusive),
+        ConstrType::ConstrPrimary => (format!("ADD CONSTRAINT PRIMARY KEY{using_index}"), AccessExclusive),
+        ConstrType::ConstrUnique => (format!("ADD CONSTRAINT UNIQUE{using_index}"), AccessExclusive),
         ConstrType::ConstrExclusion => ("ADD CONSTRAINT EXCLUDE".to_string(), AccessExclusive),
         _ => ("ADD CONSTRAINT".to_string(), AccessExclusive),
     }
@@ -248,9 +224,7 @@ fn reloptions_lock(def: Option<&NodeEnum>) -> LockMode {
         return AccessExclusive;
     };
     let strong = options.items.iter().any(|item| match &item.node {
-        Some(NodeEnum::DefElem(option)) => {
-            ACCESS_EXCLUSIVE_RELOPTIONS.contains(&option.defname.as_str())
-        }
+        Some(NodeEnum::DefElem(option)) => ACCESS_EXCLUSIVE_RELOPTIONS.contains(&option.defname.as_str()),
         _ => false,
     });
     if strong {

@@ -8,28 +8,20 @@ use super::{Ignore, Statement};
 
 const MARKER: &str = "lockscope:ignore";
 
-pub(crate) fn attach(
-    text: &str,
-    lines: &LineIndex<'_>,
-    tokens: &Tokens,
-    statements: &mut [Statement],
-) {
+pub(crate) fn attach(text: &str, lines: &LineIndex<'_>, tokens: &Tokens, statements: &mut [Statement]) {
     for comment in tokens.all.iter().filter(|t| t.comment) {
         let Some((rules, reason)) = parse(&text[comment.start..comment.end]) else {
             continue;
         };
-        let preceding = statements.iter().rposition(|s| s.start <= comment.start);
-        let trails = preceding.filter(|&index| {
+        // Statements are in file order: the first one starting after the comment is the next.
+        let next = statements.partition_point(|s| s.start <= comment.start);
+        let trails = next.checked_sub(1).filter(|&index| {
             let statement = &statements[index];
             comment.start < statement.end || lines.line(comment.start) == lines.line(statement.end)
         });
-        let owner = trails.or_else(|| statements.iter().position(|s| s.start > comment.start));
+        let owner = trails.or((next < statements.len()).then_some(next));
         if let Some(index) = owner {
-            statements[index].ignores.push(Ignore {
-                rules,
-                reason,
-                line: lines.line(comment.start),
-            });
+            statements[index].ignores.push(Ignore { rules, reason, line: lines.line(comment.start) });
         }
     }
 }
@@ -50,11 +42,7 @@ fn parse(comment: &str) -> Option<(Vec<String>, Option<String>)> {
         return None;
     }
     let mut rest = &body[MARKER.len()..];
-    if rest
-        .chars()
-        .next()
-        .is_some_and(|c| !c.is_whitespace() && c != ':')
-    {
+    if rest.chars().next().is_some_and(|c| !c.is_whitespace() && c != ':') {
         return None;
     }
     rest = rest.trim_start_matches(':');
@@ -62,9 +50,7 @@ fn parse(comment: &str) -> Option<(Vec<String>, Option<String>)> {
     let mut rules = Vec::new();
     loop {
         let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
-        let word_len = trimmed
-            .find(|c: char| c.is_whitespace() || c == ',')
-            .unwrap_or(trimmed.len());
+        let word_len = trimmed.find(|c: char| c.is_whitespace() || c == ',').unwrap_or(trimmed.len());
         let word = &trimmed[..word_len];
         if !is_rule_id(word) {
             rest = trimmed;

@@ -31,12 +31,9 @@ pub(crate) fn forbidden_function(name: &str) -> Option<String> {
             "calls {name}(), which runs SQL over a separate connection that lockscope's rollback does not cover."
         ));
     }
-    let slot = (name.starts_with("pg_create_") || name.starts_with("pg_copy_"))
-        && name.ends_with("_replication_slot");
+    let slot = (name.starts_with("pg_create_") || name.starts_with("pg_copy_")) && name.ends_with("_replication_slot");
     if EXACT.contains(&name.as_str()) || slot || name.starts_with("pg_stat_reset") {
-        return Some(format!(
-            "calls {name}(), whose effect on the server a rollback cannot undo"
-        ));
+        return Some(format!("calls {name}(), whose effect on the server a rollback cannot undo"));
     }
     None
 }

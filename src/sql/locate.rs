@@ -4,7 +4,11 @@
 
 use pg_query::protobuf::{ScanToken, Token};
 
-/// Byte offset → 1-based line and column (columns count characters, not bytes).
+/// The byte order mark some editors put at the start of a file.
+pub(crate) const BOM: char = '\u{feff}';
+
+/// Byte offset → 1-based line and column (columns count characters, not bytes; a leading byte
+/// order mark is not a column).
 pub(crate) struct LineIndex<'a> {
     text: &'a str,
     line_starts: Vec<usize>,
@@ -21,7 +25,10 @@ impl<'a> LineIndex<'a> {
         let offset = floor_char_boundary(self.text, offset);
         let line = self.line_starts.partition_point(|&start| start <= offset);
         let line_start = self.line_starts[line - 1];
-        let column = self.text[line_start..offset].chars().count() + 1;
+        let mut column = self.text[line_start..offset].chars().count() + 1;
+        if line == 1 && offset > 0 && self.text.starts_with(BOM) {
+            column -= 1;
+        }
         (line, column)
     }
 
@@ -60,15 +67,8 @@ pub(crate) struct Span {
 
 impl Tokens {
     pub(crate) fn scan(text: &str) -> Result<Tokens, String> {
-        let scanned =
-            pg_query::scan(text).map_err(|error| format!("could not scan the SQL: {error}"))?;
-        Ok(Tokens {
-            all: scanned
-                .tokens
-                .iter()
-                .map(|token| tok(text, token))
-                .collect(),
-        })
+        let scanned = pg_query::scan(text).map_err(|error| format!("could not scan the SQL: {error}"))?;
+        Ok(Tokens { all: scanned.tokens.iter().map(|token| tok(text, token)).collect() })
     }
 
     /// The statement's text without surrounding whitespace, comments and the trailing `;`, given
@@ -80,10 +80,7 @@ impl Tokens {
             len => (from + len).min(text.len()),
         };
         let first = self.all.partition_point(|t| t.start < from);
-        let mut inside = self.all[first..]
-            .iter()
-            .take_while(|t| t.end <= to)
-            .filter(|t| !t.comment);
+        let mut inside = self.all[first..].iter().take_while(|t| t.end <= to).filter(|t| !t.comment);
         let start = inside.next()?.start;
         let end = self.all[first..]
             .iter()
@@ -91,10 +88,7 @@ impl Tokens {
             .filter(|t| !t.comment && !t.semicolon)
             .last()
             .map_or(start, |t| t.end);
-        Some(Span {
-            start,
-            end: end.max(start),
-        })
+        Some(Span { start, end: end.max(start) })
     }
 }
 
@@ -123,9 +117,9 @@ const EXCERPT_CHARS: usize = 40;
 /// Turns pg_query's error for `text` into a message and the byte offset it is about.
 pub(crate) fn explain_parse_error(text: &str, error: &pg_query::Error) -> Problem {
     let message = match error {
-        pg_query::Error::Parse(message)
-        | pg_query::Error::Scan(message)
-        | pg_query::Error::Split(message) => message.clone(),
+        pg_query::Error::Parse(message) | pg_query::Error::Scan(message) | pg_query::Error::Split(message) => {
+            message.clone()
+        }
         other => other.to_string(),
     };
     if let Some(problem) = psql_meta_command(text) {
@@ -136,33 +130,28 @@ pub(crate) fn explain_parse_error(text: &str, error: &pg_query::Error) -> Proble
     if text[offset..].starts_with('\\') {
         return meta_command_problem(text, offset);
     }
-    Problem {
-        offset,
-        message: shorten_excerpt(&message),
-    }
+    Problem { offset, message: shorten_excerpt(&message) }
 }
 
 fn meta_command_problem(text: &str, offset: usize) -> Problem {
-    let command: String = text[offset..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    Problem {
-        offset,
-        message: format!("psql meta-command `{command}` is not SQL; lockscope runs SQL only"),
-    }
+    let command: String = text[offset..].chars().take_while(|c| !c.is_whitespace()).collect();
+    Problem { offset, message: format!("psql meta-command `{command}` is not SQL; lockscope runs SQL only") }
 }
 
 /// A psql backslash command (`\set`, `\i file`, `\connect db`) at the start of a line that is
 /// not inside a string, comment or dollar quote.
 fn psql_meta_command(text: &str) -> Option<Problem> {
+    // Each candidate costs a scan of the text before it; a few are enough to find a real one.
+    const MAX_CANDIDATES: usize = 64;
     let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1));
-    for line_start in line_starts {
-        let line = &text[line_start..];
-        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
-        if !line[indent..].starts_with('\\') {
-            continue;
-        }
+    let candidates = line_starts
+        .filter_map(|line_start| {
+            let line = &text[line_start..];
+            let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+            line[indent..].starts_with('\\').then_some((line_start, indent))
+        })
+        .take(MAX_CANDIDATES);
+    for (line_start, indent) in candidates {
         // Everything before the line scans cleanly only if the line starts outside any literal.
         if pg_query::scan(&text[..line_start]).is_err() {
             continue;
@@ -197,8 +186,7 @@ fn error_offset(text: &str, message: &str) -> usize {
             if message.ends_with("at end of input") {
                 return code.last().map_or(0, |t| t.end);
             }
-            syntax_error_offset(text, &code, message)
-                .unwrap_or_else(|| failing_piece_offset(text, &code))
+            syntax_error_offset(text, &code, message).unwrap_or_else(|| failing_piece_offset(text, &code))
         }
         Err(_) => lexer_error_offset(text, message),
     }
@@ -227,11 +215,7 @@ fn syntax_error_offset(text: &str, code: &[Tok], message: &str) -> Option<usize>
     if let Some(near) = near_text(message) {
         let text_of = |t: &Tok| &text[t.start..t.end];
         if text_of(&code[low]) != near {
-            let before = code[..low]
-                .iter()
-                .rev()
-                .take(3)
-                .find(|t| text_of(t) == near);
+            let before = code[..low].iter().rev().take(3).find(|t| text_of(t) == near);
             let after = code[low..].iter().take(3).find(|t| text_of(t) == near);
             if let Some(t) = before.or(after) {
                 return Some(t.start);
@@ -268,11 +252,7 @@ fn lexer_error_offset(text: &str, message: &str) -> usize {
         Err(pg_query::Error::Scan(prefix_message)) => prefix_message == message,
         _ => false,
     };
-    let candidates: Vec<usize> = text
-        .match_indices(near)
-        .map(|(at, _)| at)
-        .take(MAX_CANDIDATES)
-        .collect();
+    let candidates: Vec<usize> = text.match_indices(near).map(|(at, _)| at).take(MAX_CANDIDATES).collect();
     candidates
         .iter()
         .copied()

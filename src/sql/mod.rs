@@ -2,6 +2,7 @@
 //! what kind it is, which relations it touches with which documented lock level, and whether
 //! lockscope may execute it inside a rolled-back transaction.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use crate::error::{Error, Location, Result};
@@ -23,21 +24,14 @@ pub struct RelationName {
 
 impl RelationName {
     pub fn new(schema: Option<&str>, name: &str) -> Self {
-        RelationName {
-            schema: schema.map(str::to_string),
-            name: name.to_string(),
-        }
+        RelationName { schema: schema.map(str::to_string), name: name.to_string() }
     }
 
     /// `schema.name` when the schema was written, else `name`; quoted where PostgreSQL needs it,
     /// so the result can be passed to `to_regclass()`.
     pub fn to_sql(&self) -> String {
         match &self.schema {
-            Some(schema) => format!(
-                "{}.{}",
-                quote_identifier(schema),
-                quote_identifier(&self.name)
-            ),
+            Some(schema) => format!("{}.{}", quote_identifier(schema), quote_identifier(&self.name)),
             None => quote_identifier(&self.name),
         }
     }
@@ -53,13 +47,8 @@ impl std::fmt::Display for RelationName {
 /// survive unquoted (upper case, other characters, a leading digit, or a keyword that is not
 /// unreserved).
 pub fn quote_identifier(identifier: &str) -> String {
-    let plain = identifier
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && identifier
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let plain = identifier.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && identifier.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if plain && !is_keyword_needing_quotes(identifier) {
         identifier.to_string()
     } else {
@@ -194,20 +183,23 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Vec<Statement>> {
 
     // The parser takes a C string: a NUL would silently cut the file short.
     if let Some(offset) = text.find('\0') {
-        return Err(error_at(
-            offset,
-            "the file contains a NUL byte; is it a binary file?".to_string(),
-        ));
+        return Err(error_at(offset, "the file contains a NUL byte; is it a binary file?".to_string()));
     }
 
-    let parsed = match pg_query::parse(text, 0) {
+    // PostgreSQL's scanner rejects a byte order mark; blanking it keeps every offset the same.
+    let sql_text = match text.strip_prefix(locate::BOM) {
+        Some(rest) => Cow::Owned(format!("{}{rest}", " ".repeat(locate::BOM.len_utf8()))),
+        None => Cow::Borrowed(text),
+    };
+
+    let parsed = match pg_query::parse(&sql_text, 0) {
         Ok(parsed) => parsed,
         Err(error) => {
-            let problem = locate::explain_parse_error(text, &error);
+            let problem = locate::explain_parse_error(&sql_text, &error);
             return Err(error_at(problem.offset, problem.message));
         }
     };
-    let tokens = locate::Tokens::scan(text).map_err(|message| error_at(0, message))?;
+    let tokens = locate::Tokens::scan(&sql_text).map_err(|message| error_at(0, message))?;
 
     let mut statements = Vec::with_capacity(parsed.protobuf.stmts.len());
     for raw in parsed.protobuf.stmts {
@@ -234,10 +226,7 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Vec<Statement>> {
     }
 
     if statements.is_empty() {
-        return Err(error_at(
-            0,
-            "the file has no SQL statements (it is empty or holds only comments)".to_string(),
-        ));
+        return Err(error_at(0, "the file has no SQL statements (it is empty or holds only comments)".to_string()));
     }
 
     directive::attach(text, &lines, &tokens, &mut statements);

@@ -5,8 +5,7 @@
 //! reference page); `ALTER TABLE` has its own module.
 
 use pg_query::protobuf::{
-    self as pb, AlterSubscriptionType, DiscardMode, ObjectType, ReindexObjectType,
-    TransactionStmtKind, VariableSetKind,
+    self as pb, AlterSubscriptionType, DiscardMode, ObjectType, ReindexObjectType, TransactionStmtKind, VariableSetKind,
 };
 use pg_query::NodeEnum;
 
@@ -16,10 +15,7 @@ use super::tree::{self, Uses};
 use super::{Execution, ObjectKind, RelationName, StaticLock, Summary, TxControl};
 use crate::locks::LockMode;
 
-use LockMode::{
-    AccessExclusive, AccessShare, Exclusive, RowExclusive, Share, ShareRowExclusive,
-    ShareUpdateExclusive,
-};
+use LockMode::{AccessExclusive, AccessShare, Exclusive, RowExclusive, Share, ShareRowExclusive, ShareUpdateExclusive};
 
 /// The summary of a statement pg_query returned without a tree (never seen in practice).
 pub(crate) fn unknown() -> Summary {
@@ -91,17 +87,12 @@ impl Builder {
                     existing.kind = kind;
                 }
             }
-            None => self.locks.push(StaticLock {
-                relation,
-                kind,
-                mode,
-            }),
+            None => self.locks.push(StaticLock { relation, kind, mode }),
         }
     }
 
     pub(crate) fn not_in_transaction(&mut self, reason: &str) {
-        self.not_in_transaction
-            .get_or_insert_with(|| reason.to_string());
+        self.not_in_transaction.get_or_insert_with(|| reason.to_string());
     }
 
     fn forbid(&mut self, reason: impl Into<String>) {
@@ -113,11 +104,7 @@ impl Builder {
     /// Relations a query reads or writes, as the tree walk found them.
     fn query_relations(&mut self, uses: &Uses) {
         for (relation, mode) in &uses.relations {
-            let kind = if *mode == RowExclusive {
-                ObjectKind::Table
-            } else {
-                ObjectKind::Unknown
-            };
+            let kind = if *mode == RowExclusive { ObjectKind::Table } else { ObjectKind::Unknown };
             self.lock(relation.clone(), kind, *mode);
         }
     }
@@ -128,8 +115,7 @@ impl Builder {
             if let Some(reason) = forbidden_function(base) {
                 self.forbid(reason);
             }
-            let builtin = (name.len() > 1 && name[0] == "pg_catalog")
-                || BUILTIN_FUNCTIONS.contains(&base.as_str());
+            let builtin = (name.len() > 1 && name[0] == "pg_catalog") || BUILTIN_FUNCTIONS.contains(&base.as_str());
             if !builtin {
                 self.opaque = true;
             }
@@ -217,16 +203,10 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
                     let table = range_var(rel);
                     b.lock(table.clone(), ObjectKind::Table, AccessExclusive);
                     if !s.indexname.is_empty() {
-                        b.lock(
-                            sibling(&table, &s.indexname),
-                            ObjectKind::Index,
-                            AccessExclusive,
-                        );
+                        b.lock(sibling(&table, &s.indexname), ObjectKind::Index, AccessExclusive);
                     }
                 }
-                None => b.not_in_transaction(
-                    "CLUSTER without a table name cannot run inside a transaction block",
-                ),
+                None => b.not_in_transaction("CLUSTER without a table name cannot run inside a transaction block"),
             }
         }
         NodeEnum::LockStmt(s) => {
@@ -243,23 +223,11 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
             b.kind("REFRESH MATERIALIZED VIEW");
             b.concurrently = s.concurrent;
             if let Some(rel) = &s.relation {
-                b.lock(
-                    range_var(rel),
-                    ObjectKind::View,
-                    if s.concurrent {
-                        Exclusive
-                    } else {
-                        AccessExclusive
-                    },
-                );
+                b.lock(range_var(rel), ObjectKind::View, if s.concurrent { Exclusive } else { AccessExclusive });
             }
         }
         NodeEnum::CreateTrigStmt(s) => {
-            b.kind(if s.isconstraint {
-                "CREATE CONSTRAINT TRIGGER"
-            } else {
-                "CREATE TRIGGER"
-            });
+            b.kind(if s.isconstraint { "CREATE CONSTRAINT TRIGGER" } else { "CREATE TRIGGER" });
             if let Some(rel) = &s.relation {
                 b.lock(range_var(rel), ObjectKind::Table, ShareRowExclusive);
             }
@@ -340,10 +308,7 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
             b.kind("EXPLAIN");
             b.action(inner.kind);
             inner.targets.into_iter().for_each(|t| b.target(t));
-            inner
-                .locks
-                .into_iter()
-                .for_each(|l| b.lock(l.relation, l.kind, l.mode));
+            inner.locks.into_iter().for_each(|l| b.lock(l.relation, l.kind, l.mode));
             // Plain EXPLAIN plans without running: only ANALYZE executes the statement.
             if analyze {
                 b.opaque = inner.opaque;
@@ -359,20 +324,14 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
             if let Some(inner) = s.query.as_ref().and_then(|q| q.node.as_ref()) {
                 // Preparing analyses the query, which takes its locks without running it.
                 let inner = summarize(inner);
-                inner
-                    .locks
-                    .into_iter()
-                    .for_each(|l| b.lock(l.relation, l.kind, l.mode));
+                inner.locks.into_iter().for_each(|l| b.lock(l.relation, l.kind, l.mode));
             }
         }
         NodeEnum::DeclareCursorStmt(s) => {
             b.kind("DECLARE CURSOR");
             if let Some(inner) = s.query.as_ref().and_then(|q| q.node.as_ref()) {
                 let inner = summarize(inner);
-                inner
-                    .locks
-                    .into_iter()
-                    .for_each(|l| b.lock(l.relation, l.kind, l.mode));
+                inner.locks.into_iter().for_each(|l| b.lock(l.relation, l.kind, l.mode));
             }
         }
         NodeEnum::ExecuteStmt(_) => {
@@ -387,10 +346,7 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
             b.kind("CALL");
             b.opaque = true;
             if let Some(call) = &s.funccall {
-                if let Some(reason) = strings(&call.funcname)
-                    .last()
-                    .and_then(|name| forbidden_function(name))
-                {
+                if let Some(reason) = strings(&call.funcname).last().and_then(|name| forbidden_function(name)) {
                     b.forbid(reason);
                 }
             }
@@ -403,7 +359,9 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
             );
             b.kind(if reset { "RESET" } else { "SET" });
             if s.name == "session_authorization" {
-                b.forbid("SET/RESET SESSION AUTHORIZATION changes the session's user, which outlives lockscope's rollback");
+                b.forbid(
+                    "SET/RESET SESSION AUTHORIZATION changes the session's user, which outlives lockscope's rollback",
+                );
             }
         }
         NodeEnum::VariableShowStmt(_) => b.kind("SHOW"),
@@ -415,9 +373,7 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
         }
         NodeEnum::LoadStmt(_) => {
             b.kind("LOAD");
-            b.forbid(
-                "LOAD loads a shared library into the server process, which a rollback cannot undo",
-            );
+            b.forbid("LOAD loads a shared library into the server process, which a rollback cannot undo");
         }
         NodeEnum::CheckPointStmt(_) => {
             b.kind("CHECKPOINT");
@@ -432,15 +388,11 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
             b.if_exists = s.missing_ok;
             b.not_in_transaction("DROP DATABASE cannot run inside a transaction block");
         }
-        NodeEnum::AlterDatabaseSetStmt(_) | NodeEnum::AlterDatabaseRefreshCollStmt(_) => {
-            b.kind("ALTER DATABASE")
-        }
+        NodeEnum::AlterDatabaseSetStmt(_) | NodeEnum::AlterDatabaseRefreshCollStmt(_) => b.kind("ALTER DATABASE"),
         NodeEnum::AlterDatabaseStmt(s) => {
             b.kind("ALTER DATABASE");
             if s.options.iter().any(|o| def_elem_named(o, "tablespace")) {
-                b.not_in_transaction(
-                    "ALTER DATABASE … SET TABLESPACE cannot run inside a transaction block",
-                );
+                b.not_in_transaction("ALTER DATABASE … SET TABLESPACE cannot run inside a transaction block");
             }
         }
         NodeEnum::CreateTableSpaceStmt(_) => {
@@ -479,7 +431,9 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
                     | Sub::AlterSubscriptionAddPublication
                     | Sub::AlterSubscriptionDropPublication)
             ) {
-                b.not_in_transaction("ALTER SUBSCRIPTION that refreshes publications cannot run inside a transaction block");
+                b.not_in_transaction(
+                    "ALTER SUBSCRIPTION that refreshes publications cannot run inside a transaction block",
+                );
             }
         }
         NodeEnum::RenameStmt(s) => rename(b, s),
@@ -511,9 +465,9 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
                 b.lock(range_var(rel), ObjectKind::Sequence, ShareRowExclusive);
             }
         }
-        NodeEnum::CreateEnumStmt(_)
-        | NodeEnum::CompositeTypeStmt(_)
-        | NodeEnum::CreateRangeStmt(_) => b.kind("CREATE TYPE"),
+        NodeEnum::CreateEnumStmt(_) | NodeEnum::CompositeTypeStmt(_) | NodeEnum::CreateRangeStmt(_) => {
+            b.kind("CREATE TYPE")
+        }
         NodeEnum::DefineStmt(s) => {
             b.if_exists = s.if_not_exists;
             let object_type = ObjectType::try_from(s.kind).unwrap_or(ObjectType::Undefined);
@@ -521,11 +475,7 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
         }
         NodeEnum::AlterEnumStmt(s) => {
             b.kind("ALTER TYPE");
-            b.action(if s.old_val.is_empty() {
-                "ADD VALUE"
-            } else {
-                "RENAME VALUE"
-            });
+            b.action(if s.old_val.is_empty() { "ADD VALUE" } else { "RENAME VALUE" });
             b.if_exists = s.skip_if_new_val_exists;
         }
         NodeEnum::AlterTypeStmt(_) => {
@@ -533,11 +483,7 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
             b.action("SET");
         }
         NodeEnum::CreateFunctionStmt(s) => {
-            b.kind(if s.is_procedure {
-                "CREATE PROCEDURE"
-            } else {
-                "CREATE FUNCTION"
-            });
+            b.kind(if s.is_procedure { "CREATE PROCEDURE" } else { "CREATE FUNCTION" });
         }
         NodeEnum::AlterFunctionStmt(s) => {
             let object_type = ObjectType::try_from(s.objtype).unwrap_or(ObjectType::ObjectFunction);
@@ -565,9 +511,7 @@ fn describe(b: &mut Builder, node: &NodeEnum, uses: &Uses) {
         NodeEnum::GrantStmt(s) => {
             b.kind(if s.is_grant { "GRANT" } else { "REVOKE" });
             if ObjectType::try_from(s.objtype) == Ok(ObjectType::ObjectTable) {
-                range_vars(&s.objects)
-                    .into_iter()
-                    .for_each(|rel| b.target(rel));
+                range_vars(&s.objects).into_iter().for_each(|rel| b.target(rel));
             }
         }
         NodeEnum::GrantRoleStmt(s) => b.kind(if s.is_grant { "GRANT" } else { "REVOKE" }),
@@ -637,11 +581,7 @@ fn create_table(b: &mut Builder, s: &pb::CreateStmt, kind: &str) {
     }
     // A new partition changes its parent's partition descriptor; a new child of INHERITS only
     // needs a self-exclusive lock on the parent.
-    let parent_mode = if s.partbound.is_some() {
-        AccessExclusive
-    } else {
-        ShareUpdateExclusive
-    };
+    let parent_mode = if s.partbound.is_some() { AccessExclusive } else { ShareUpdateExclusive };
     for parent in range_vars(&s.inh_relations) {
         b.lock(parent, ObjectKind::Table, parent_mode);
     }
@@ -653,15 +593,7 @@ fn create_index(b: &mut Builder, s: &pb::IndexStmt) {
     b.concurrently = s.concurrent;
     let Some(rel) = &s.relation else { return };
     let table = range_var(rel);
-    b.lock(
-        table.clone(),
-        ObjectKind::Table,
-        if s.concurrent {
-            ShareUpdateExclusive
-        } else {
-            Share
-        },
-    );
+    b.lock(table.clone(), ObjectKind::Table, if s.concurrent { ShareUpdateExclusive } else { Share });
     if !s.idxname.is_empty() {
         b.target(sibling(&table, &s.idxname));
     }
@@ -686,11 +618,7 @@ fn drop_objects(b: &mut Builder, s: &pb::DropStmt) {
         | ObjectType::ObjectView
         | ObjectType::ObjectMatview
         | ObjectType::ObjectSequence => {
-            let mode = if s.concurrent {
-                ShareUpdateExclusive
-            } else {
-                AccessExclusive
-            };
+            let mode = if s.concurrent { ShareUpdateExclusive } else { AccessExclusive };
             for name in names {
                 if let Some(relation) = qualified_name(&name) {
                     b.lock(relation, object_kind(object_type), mode);
@@ -723,27 +651,11 @@ fn reindex(b: &mut Builder, s: &pb::ReindexStmt) {
     match (target, relation) {
         (ReindexObjectType::ReindexObjectIndex, Some(index)) => {
             b.action("INDEX");
-            b.lock(
-                index,
-                ObjectKind::Index,
-                if concurrent {
-                    ShareUpdateExclusive
-                } else {
-                    AccessExclusive
-                },
-            );
+            b.lock(index, ObjectKind::Index, if concurrent { ShareUpdateExclusive } else { AccessExclusive });
         }
         (ReindexObjectType::ReindexObjectTable, Some(table)) => {
             b.action("TABLE");
-            b.lock(
-                table,
-                ObjectKind::Table,
-                if concurrent {
-                    ShareUpdateExclusive
-                } else {
-                    Share
-                },
-            );
+            b.lock(table, ObjectKind::Table, if concurrent { ShareUpdateExclusive } else { Share });
         }
         (ReindexObjectType::ReindexObjectSchema, _) => {
             b.action("SCHEMA");
@@ -773,15 +685,7 @@ fn vacuum(b: &mut Builder, s: &pb::VacuumStmt) {
     for node in &s.rels {
         if let Some(NodeEnum::VacuumRelation(vacuum_relation)) = &node.node {
             if let Some(rel) = &vacuum_relation.relation {
-                b.lock(
-                    range_var(rel),
-                    ObjectKind::Table,
-                    if full {
-                        AccessExclusive
-                    } else {
-                        ShareUpdateExclusive
-                    },
-                );
+                b.lock(range_var(rel), ObjectKind::Table, if full { AccessExclusive } else { ShareUpdateExclusive });
             }
         }
     }
@@ -794,11 +698,7 @@ fn copy(b: &mut Builder, s: &pb::CopyStmt) {
     b.kind("COPY");
     b.action(if s.is_from { "FROM" } else { "TO" });
     if let Some(rel) = &s.relation {
-        b.lock(
-            range_var(rel),
-            ObjectKind::Table,
-            if s.is_from { RowExclusive } else { AccessShare },
-        );
+        b.lock(range_var(rel), ObjectKind::Table, if s.is_from { RowExclusive } else { AccessShare });
     }
     if let Some(query) = &s.query {
         b.query_relations(&tree::collect(&tree::to_tree(query)));
@@ -806,9 +706,7 @@ fn copy(b: &mut Builder, s: &pb::CopyStmt) {
     if s.is_program {
         b.forbid("COPY … PROGRAM runs a shell command on the database server, which a rollback cannot undo");
     } else if !s.is_from && !s.filename.is_empty() {
-        b.forbid(
-            "COPY … TO a server file writes outside the database, which a rollback cannot undo",
-        );
+        b.forbid("COPY … TO a server file writes outside the database, which a rollback cannot undo");
     } else if s.is_from && s.filename.is_empty() {
         b.forbid("COPY … FROM STDIN needs data that lockscope cannot supply");
     }
@@ -821,28 +719,18 @@ fn transaction(b: &mut Builder, s: &pb::TransactionStmt) {
         Kind::TransStmtCommit => ("COMMIT", TxControl::Commit),
         Kind::TransStmtRollback => ("ROLLBACK", TxControl::Rollback),
         Kind::TransStmtSavepoint => ("SAVEPOINT", TxControl::Savepoint(s.savepoint_name.clone())),
-        Kind::TransStmtRelease => (
-            "RELEASE SAVEPOINT",
-            TxControl::Release(s.savepoint_name.clone()),
-        ),
-        Kind::TransStmtRollbackTo => (
-            "ROLLBACK TO SAVEPOINT",
-            TxControl::RollbackTo(s.savepoint_name.clone()),
-        ),
+        Kind::TransStmtRelease => ("RELEASE SAVEPOINT", TxControl::Release(s.savepoint_name.clone())),
+        Kind::TransStmtRollbackTo => ("ROLLBACK TO SAVEPOINT", TxControl::RollbackTo(s.savepoint_name.clone())),
         Kind::TransStmtPrepare => {
             b.forbid("PREPARE TRANSACTION hands the transaction to two-phase commit, outside lockscope's rollback");
             ("PREPARE TRANSACTION", TxControl::None)
         }
         Kind::TransStmtCommitPrepared => {
-            b.forbid(
-                "COMMIT PREPARED commits a prepared transaction, which a rollback cannot undo",
-            );
+            b.forbid("COMMIT PREPARED commits a prepared transaction, which a rollback cannot undo");
             ("COMMIT PREPARED", TxControl::None)
         }
         Kind::TransStmtRollbackPrepared => {
-            b.forbid(
-                "ROLLBACK PREPARED discards a prepared transaction, which a rollback cannot undo",
-            );
+            b.forbid("ROLLBACK PREPARED discards a prepared transaction, which a rollback cannot undo");
             ("ROLLBACK PREPARED", TxControl::None)
         }
         Kind::Undefined => ("TRANSACTION", TxControl::None),
@@ -858,11 +746,7 @@ fn rename(b: &mut Builder, s: &pb::RenameStmt) {
     let relation = s.relation.as_ref().map(range_var);
     let (kind, action, locked): (String, &str, Option<(ObjectKind, LockMode)>) = match rename_type {
         // Renaming an index only needs SHARE UPDATE EXCLUSIVE (PostgreSQL 12 and later).
-        ObjectType::ObjectIndex => (
-            "ALTER INDEX".into(),
-            "RENAME TO",
-            Some((ObjectKind::Index, ShareUpdateExclusive)),
-        ),
+        ObjectType::ObjectIndex => ("ALTER INDEX".into(), "RENAME TO", Some((ObjectKind::Index, ShareUpdateExclusive))),
         ObjectType::ObjectTable
         | ObjectType::ObjectSequence
         | ObjectType::ObjectView
@@ -877,23 +761,15 @@ fn rename(b: &mut Builder, s: &pb::RenameStmt) {
             "RENAME COLUMN",
             Some((object_kind(relation_type), AccessExclusive)),
         ),
-        ObjectType::ObjectTabconstraint => (
-            "ALTER TABLE".into(),
-            "RENAME CONSTRAINT",
-            Some((ObjectKind::Table, AccessExclusive)),
-        ),
-        ObjectType::ObjectTrigger | ObjectType::ObjectRule | ObjectType::ObjectPolicy => (
-            format!("ALTER {}", object_type_sql(rename_type)),
-            "RENAME TO",
-            Some((ObjectKind::Table, AccessExclusive)),
-        ),
+        ObjectType::ObjectTabconstraint => {
+            ("ALTER TABLE".into(), "RENAME CONSTRAINT", Some((ObjectKind::Table, AccessExclusive)))
+        }
+        ObjectType::ObjectTrigger | ObjectType::ObjectRule | ObjectType::ObjectPolicy => {
+            (format!("ALTER {}", object_type_sql(rename_type)), "RENAME TO", Some((ObjectKind::Table, AccessExclusive)))
+        }
         ObjectType::ObjectAttribute => ("ALTER TYPE".into(), "RENAME ATTRIBUTE", None),
         ObjectType::ObjectDomconstraint => ("ALTER DOMAIN".into(), "RENAME CONSTRAINT", None),
-        other => (
-            format!("ALTER {}", object_type_sql(other)),
-            "RENAME TO",
-            None,
-        ),
+        other => (format!("ALTER {}", object_type_sql(other)), "RENAME TO", None),
     };
     b.kind(&kind);
     b.action(action);
@@ -902,8 +778,8 @@ fn rename(b: &mut Builder, s: &pb::RenameStmt) {
     }
 }
 
-/// `COMMENT ON` / `SECURITY LABEL ON`: SHARE UPDATE EXCLUSIVE on the relation the object
-/// belongs to.
+/// `COMMENT ON` / `SECURITY LABEL ON`: SHARE UPDATE EXCLUSIVE on a relation or its column; a
+/// constraint, trigger, rule or policy only needs ACCESS SHARE on its table.
 fn comment_like(b: &mut Builder, objtype: i32, object: Option<&pb::Node>) {
     let object_type = ObjectType::try_from(objtype).unwrap_or(ObjectType::Undefined);
     b.action(object_type_sql(object_type));
@@ -911,29 +787,23 @@ fn comment_like(b: &mut Builder, objtype: i32, object: Option<&pb::Node>) {
         Some(NodeEnum::List(list)) => strings(&list.items),
         _ => return,
     };
-    let (relation_names, kind) = match object_type {
+    let all_but_last = names.split_last().map_or(&[][..], |(_, rest)| rest);
+    let (relation_names, kind, mode) = match object_type {
         ObjectType::ObjectTable
         | ObjectType::ObjectForeignTable
         | ObjectType::ObjectView
         | ObjectType::ObjectMatview
         | ObjectType::ObjectIndex
-        | ObjectType::ObjectSequence => (&names[..], object_kind(object_type)),
-        // Sub-objects: the relation is every name but the last.
-        ObjectType::ObjectColumn => (
-            names.split_last().map_or(&[][..], |(_, r)| r),
-            ObjectKind::Unknown,
-        ),
+        | ObjectType::ObjectSequence => (&names[..], object_kind(object_type), ShareUpdateExclusive),
+        ObjectType::ObjectColumn => (all_but_last, ObjectKind::Unknown, ShareUpdateExclusive),
         ObjectType::ObjectTabconstraint
         | ObjectType::ObjectTrigger
         | ObjectType::ObjectRule
-        | ObjectType::ObjectPolicy => (
-            names.split_last().map_or(&[][..], |(_, r)| r),
-            ObjectKind::Table,
-        ),
+        | ObjectType::ObjectPolicy => (all_but_last, ObjectKind::Table, AccessShare),
         _ => return,
     };
     if let Some(relation) = qualified_name(relation_names) {
-        b.lock(relation, kind, ShareUpdateExclusive);
+        b.lock(relation, kind, mode);
     }
 }
 
@@ -992,10 +862,9 @@ fn def_elem_enabled(node: &pb::Node, name: &str) -> bool {
         None => true,
         Some(NodeEnum::Boolean(value)) => value.boolval,
         Some(NodeEnum::Integer(value)) => value.ival != 0,
-        Some(NodeEnum::String(value)) => !matches!(
-            value.sval.to_ascii_lowercase().as_str(),
-            "false" | "off" | "0" | "no"
-        ),
+        Some(NodeEnum::String(value)) => {
+            !matches!(value.sval.to_ascii_lowercase().as_str(), "false" | "off" | "0" | "no")
+        }
         Some(NodeEnum::AConst(constant)) => !matches!(
             constant.val.as_ref(),
             Some(pb::a_const::Val::Boolval(pb::Boolean { boolval: false }))
@@ -1033,12 +902,7 @@ pub(crate) fn object_type_sql(object_type: ObjectType) -> String {
         ObjectType::ObjectDefacl => "DEFAULT PRIVILEGES",
         ObjectType::ObjectParameterAcl => "PARAMETER",
         ObjectType::Undefined => "OBJECT",
-        other => {
-            return other
-                .as_str_name()
-                .trim_start_matches("OBJECT_")
-                .replace('_', " ")
-        }
+        other => return other.as_str_name().trim_start_matches("OBJECT_").replace('_', " "),
     };
     spelled.to_string()
 }

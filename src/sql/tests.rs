@@ -6,8 +6,7 @@ use super::*;
 use crate::locks::LockMode::*;
 
 fn parse(text: &str) -> Vec<Statement> {
-    parse_file(Path::new("001_test.sql"), text)
-        .unwrap_or_else(|e| panic!("{text:?} did not parse: {e}"))
+    parse_file(Path::new("001_test.sql"), text).unwrap_or_else(|e| panic!("{text:?} did not parse: {e}"))
 }
 
 fn summary(sql: &str) -> Summary {
@@ -29,19 +28,11 @@ fn error(text: &str) -> (usize, usize, String) {
 }
 
 fn lock(summary: &Summary, relation: &str) -> Option<LockMode> {
-    summary
-        .locks
-        .iter()
-        .find(|l| l.relation.to_sql() == relation)
-        .map(|l| l.mode)
+    summary.locks.iter().find(|l| l.relation.to_sql() == relation).map(|l| l.mode)
 }
 
 fn lock_kind(summary: &Summary, relation: &str) -> Option<ObjectKind> {
-    summary
-        .locks
-        .iter()
-        .find(|l| l.relation.to_sql() == relation)
-        .map(|l| l.kind)
+    summary.locks.iter().find(|l| l.relation.to_sql() == relation).map(|l| l.kind)
 }
 
 fn is_not_in_transaction(summary: &Summary) -> bool {
@@ -56,7 +47,8 @@ fn is_forbidden(summary: &Summary) -> bool {
 
 #[test]
 fn statement_after_comments_reports_its_first_token() {
-    let text = "-- add a column\n/* a /* nested */ comment */\n\n   ALTER TABLE accounts ADD COLUMN note text; -- done\n";
+    let text =
+        "-- add a column\n/* a /* nested */ comment */\n\n   ALTER TABLE accounts ADD COLUMN note text; -- done\n";
     let statements = parse(text);
     assert_eq!(statements.len(), 1);
     let statement = &statements[0];
@@ -98,23 +90,15 @@ COMMIT";
     let statements = parse(text);
     let kinds: Vec<&str> = statements.iter().map(|s| s.summary.kind.as_str()).collect();
     assert_eq!(kinds, ["BEGIN", "DO", "SELECT", "CREATE TABLE", "COMMIT"]);
-    assert_eq!(
-        statements[2].sql,
-        "SELECT E'it\\'s; fine', 'a;b' AS \"semi;colon\""
-    );
-    assert_eq!(
-        statements[3].summary.targets,
-        [RelationName::new(None, "odd;name")]
-    );
-    assert_eq!(
-        (statements[4].line, statements[4].sql.as_str()),
-        (5, "COMMIT")
-    );
+    assert_eq!(statements[2].sql, "SELECT E'it\\'s; fine', 'a;b' AS \"semi;colon\"");
+    assert_eq!(statements[3].summary.targets, [RelationName::new(None, "odd;name")]);
+    assert_eq!((statements[4].line, statements[4].sql.as_str()), (5, "COMMIT"));
 }
 
 #[test]
 fn sql_function_with_begin_atomic_body_is_one_statement() {
-    let statements = parse("CREATE FUNCTION one() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\nEND;\nSELECT one();");
+    let statements =
+        parse("CREATE FUNCTION one() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\nEND;\nSELECT one();");
     assert_eq!(statements.len(), 2);
     assert!(statements[0].sql.ends_with("END"));
     assert_eq!(statements[1].line, 5);
@@ -129,12 +113,17 @@ fn columns_count_characters_not_bytes() {
 }
 
 #[test]
+fn byte_order_mark_is_neither_sql_nor_a_column() {
+    let statements = parse("\u{feff}SELECT 1;\nSELECT 2;");
+    assert_eq!((statements[0].line, statements[0].column, statements[0].sql.as_str()), (1, 1, "SELECT 1"));
+    let (line, column, _) = error("\u{feff}SELEC 1;");
+    assert_eq!((line, column), (1, 1));
+}
+
+#[test]
 fn ast_is_the_statement_node() {
     let statements = parse("UPDATE accounts SET balance = 0");
-    assert!(matches!(
-        statements[0].ast,
-        Some(pg_query::NodeEnum::UpdateStmt(_))
-    ));
+    assert!(matches!(statements[0].ast, Some(pg_query::NodeEnum::UpdateStmt(_))));
 }
 
 // ---- bad input ----
@@ -151,11 +140,7 @@ fn syntax_error_points_at_the_offending_token() {
 fn syntax_error_on_a_repeated_word_points_at_the_bad_occurrence() {
     let (line, column, message) = error("SELECT a\n  FROM t t t;");
     assert_eq!(message, "syntax error at or near \"t\"");
-    assert_eq!(
-        (line, column),
-        (2, 12),
-        "`FROM t t` is a table with an alias; the third t is the error"
-    );
+    assert_eq!((line, column), (2, 12), "`FROM t t` is a table with an alias; the third t is the error");
 }
 
 #[test]
@@ -166,8 +151,7 @@ fn misspelled_command_is_reported_at_its_start() {
 
 #[test]
 fn unfinished_statement_is_reported_where_input_ends() {
-    let (line, column, message) =
-        error("SELECT 1;\nCREATE TABLE t (id int\n-- forgot the parenthesis\n");
+    let (line, column, message) = error("SELECT 1;\nCREATE TABLE t (id int\n-- forgot the parenthesis\n");
     assert_eq!(message, "syntax error at end of input");
     assert_eq!((line, column), (2, 23));
 }
@@ -175,27 +159,16 @@ fn unfinished_statement_is_reported_where_input_ends() {
 #[test]
 fn unterminated_string_is_reported_where_it_opens() {
     let long_tail = "x".repeat(500);
-    let (line, column, message) = error(&format!(
-        "SELECT 1;\nINSERT INTO t VALUES ('{long_tail});\n"
-    ));
+    let (line, column, message) = error(&format!("SELECT 1;\nINSERT INTO t VALUES ('{long_tail});\n"));
     assert_eq!((line, column), (2, 23));
-    assert!(
-        message.starts_with("unterminated quoted string at or near \"'xxx"),
-        "{message}"
-    );
-    assert!(
-        message.chars().count() < 120,
-        "the excerpt is shortened: {message}"
-    );
+    assert!(message.starts_with("unterminated quoted string at or near \"'xxx"), "{message}");
+    assert!(message.chars().count() < 120, "the excerpt is shortened: {message}");
 }
 
 #[test]
 fn junk_after_a_number_is_reported_at_the_token() {
     let (line, column, message) = error("SELECT 1;\nSELECT '1a', 1a;");
-    assert!(
-        message.starts_with("trailing junk after numeric literal"),
-        "{message}"
-    );
+    assert!(message.starts_with("trailing junk after numeric literal"), "{message}");
     assert_eq!((line, column), (2, 14));
 }
 
@@ -203,10 +176,7 @@ fn junk_after_a_number_is_reported_at_the_token() {
 fn psql_meta_command_gets_its_own_message() {
     let (line, column, message) = error("SELECT 1;\n\\set ON_ERROR_STOP on\nSELECT 2;");
     assert_eq!((line, column), (2, 1));
-    assert_eq!(
-        message,
-        "psql meta-command `\\set` is not SQL; lockscope runs SQL only"
-    );
+    assert_eq!(message, "psql meta-command `\\set` is not SQL; lockscope runs SQL only");
 
     let (line, _, message) = error("-- switch database\n  \\connect other\n");
     assert_eq!(line, 2);
@@ -217,10 +187,7 @@ fn psql_meta_command_gets_its_own_message() {
 fn psql_meta_command_after_a_query_gets_its_own_message() {
     let (line, column, message) = error("SELECT 1;\nSELECT count(*) AS n FROM t \\gset\n");
     assert_eq!((line, column), (2, 29));
-    assert_eq!(
-        message,
-        "psql meta-command `\\gset` is not SQL; lockscope runs SQL only"
-    );
+    assert_eq!(message, "psql meta-command `\\gset` is not SQL; lockscope runs SQL only");
 }
 
 #[test]
@@ -232,8 +199,7 @@ fn grammar_errors_without_a_quoted_token_still_name_the_line() {
 
 #[test]
 fn backslash_lines_inside_a_function_body_are_not_meta_commands() {
-    let statements =
-        parse("CREATE FUNCTION f() RETURNS text AS $$\n\\i not a command\n$$ LANGUAGE sql;");
+    let statements = parse("CREATE FUNCTION f() RETURNS text AS $$\n\\i not a command\n$$ LANGUAGE sql;");
     assert_eq!(statements.len(), 1);
 }
 
@@ -264,14 +230,7 @@ fn alter_table_lists_each_sub_command() {
     assert_eq!(s.kind, "ALTER TABLE");
     assert_eq!(
         s.actions,
-        [
-            "ADD COLUMN",
-            "ALTER COLUMN TYPE",
-            "SET DEFAULT",
-            "DROP DEFAULT",
-            "SET NOT NULL",
-            "DROP COLUMN"
-        ]
+        ["ADD COLUMN", "ALTER COLUMN TYPE", "SET DEFAULT", "DROP DEFAULT", "SET NOT NULL", "DROP COLUMN"]
     );
 }
 
@@ -299,10 +258,7 @@ fn constraint_actions_say_whether_they_are_validated() {
 #[test]
 fn renames_are_alter_statements() {
     let s = summary("ALTER TABLE app.accounts RENAME COLUMN note TO notes");
-    assert_eq!(
-        (s.kind.as_str(), s.actions.as_slice()),
-        ("ALTER TABLE", &["RENAME COLUMN".to_string()][..])
-    );
+    assert_eq!((s.kind.as_str(), s.actions.as_slice()), ("ALTER TABLE", &["RENAME COLUMN".to_string()][..]));
     assert_eq!(lock(&s, "app.accounts"), Some(AccessExclusive));
     let s = summary("ALTER TABLE accounts RENAME TO customers");
     assert_eq!(s.actions, ["RENAME TO"]);
@@ -339,28 +295,13 @@ fn everyday_commands_have_dba_names() {
         ("COPY t TO STDOUT", "COPY"),
         ("CREATE TYPE mood AS ENUM ('ok')", "CREATE TYPE"),
         ("ALTER TYPE mood ADD VALUE 'meh'", "ALTER TYPE"),
-        (
-            "CREATE PROCEDURE p() LANGUAGE sql AS 'select 1'",
-            "CREATE PROCEDURE",
-        ),
-        (
-            "MERGE INTO t USING u ON t.id = u.id WHEN MATCHED THEN DELETE",
-            "MERGE",
-        ),
-        (
-            "CREATE MATERIALIZED VIEW mv AS SELECT * FROM t",
-            "CREATE MATERIALIZED VIEW",
-        ),
+        ("CREATE PROCEDURE p() LANGUAGE sql AS 'select 1'", "CREATE PROCEDURE"),
+        ("MERGE INTO t USING u ON t.id = u.id WHEN MATCHED THEN DELETE", "MERGE"),
+        ("CREATE MATERIALIZED VIEW mv AS SELECT * FROM t", "CREATE MATERIALIZED VIEW"),
         ("GRANT SELECT ON t TO app", "GRANT"),
-        (
-            "CREATE EXTENSION IF NOT EXISTS pgcrypto",
-            "CREATE EXTENSION",
-        ),
+        ("CREATE EXTENSION IF NOT EXISTS pgcrypto", "CREATE EXTENSION"),
         ("ALTER TABLE t SET SCHEMA archive", "ALTER TABLE"),
-        (
-            "IMPORT FOREIGN SCHEMA s FROM SERVER srv INTO local",
-            "IMPORT FOREIGN SCHEMA",
-        ),
+        ("IMPORT FOREIGN SCHEMA s FROM SERVER srv INTO local", "IMPORT FOREIGN SCHEMA"),
     ];
     for (sql, kind) in cases {
         assert_eq!(summary(sql).kind, kind, "{sql}");
@@ -374,11 +315,7 @@ fn add_column_takes_access_exclusive() {
     let s = summary("ALTER TABLE accounts ADD COLUMN note text");
     assert_eq!(
         s.locks,
-        [StaticLock {
-            relation: RelationName::new(None, "accounts"),
-            kind: ObjectKind::Table,
-            mode: AccessExclusive
-        }]
+        [StaticLock { relation: RelationName::new(None, "accounts"), kind: ObjectKind::Table, mode: AccessExclusive }]
     );
 }
 
@@ -387,22 +324,13 @@ fn add_foreign_key_takes_share_row_exclusive_on_both_tables() {
     let s = summary("ALTER TABLE orders ADD CONSTRAINT orders_account_fk FOREIGN KEY (account_id) REFERENCES billing.accounts (id) NOT VALID");
     assert_eq!(lock(&s, "orders"), Some(ShareRowExclusive));
     assert_eq!(lock(&s, "billing.accounts"), Some(ShareRowExclusive));
-    assert_eq!(
-        s.targets,
-        [
-            RelationName::new(None, "orders"),
-            RelationName::new(Some("billing"), "accounts")
-        ]
-    );
+    assert_eq!(s.targets, [RelationName::new(None, "orders"), RelationName::new(Some("billing"), "accounts")]);
 }
 
 #[test]
 fn add_column_with_references_locks_the_referenced_table() {
     let s = summary("ALTER TABLE orders ADD COLUMN account_id bigint REFERENCES accounts (id)");
-    assert_eq!(
-        (lock(&s, "orders"), lock(&s, "accounts")),
-        (Some(AccessExclusive), Some(ShareRowExclusive))
-    );
+    assert_eq!((lock(&s, "orders"), lock(&s, "accounts")), (Some(AccessExclusive), Some(ShareRowExclusive)));
 }
 
 #[test]
@@ -421,16 +349,9 @@ fn validate_and_maintenance_settings_take_share_update_exclusive() {
         "ALTER TABLE orders CLUSTER ON orders_pkey",
         "ALTER TABLE orders SET WITHOUT CLUSTER",
     ] {
-        assert_eq!(
-            lock(&summary(sql), "orders"),
-            Some(ShareUpdateExclusive),
-            "{sql}"
-        );
+        assert_eq!(lock(&summary(sql), "orders"), Some(ShareUpdateExclusive), "{sql}");
     }
-    assert_eq!(
-        lock(&summary("ALTER VIEW v SET (security_barrier = true)"), "v"),
-        Some(AccessExclusive)
-    );
+    assert_eq!(lock(&summary("ALTER VIEW v SET (security_barrier = true)"), "v"), Some(AccessExclusive));
 }
 
 #[test]
@@ -440,35 +361,19 @@ fn trigger_changes_take_share_row_exclusive() {
         "ALTER TABLE orders ENABLE TRIGGER ALL",
         "CREATE TRIGGER audit AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION audit()",
     ] {
-        assert_eq!(
-            lock(&summary(sql), "orders"),
-            Some(ShareRowExclusive),
-            "{sql}"
-        );
+        assert_eq!(lock(&summary(sql), "orders"), Some(ShareRowExclusive), "{sql}");
     }
-    assert_eq!(
-        lock(&summary("DROP TRIGGER audit ON app.orders"), "app.orders"),
-        Some(AccessExclusive)
-    );
+    assert_eq!(lock(&summary("DROP TRIGGER audit ON app.orders"), "app.orders"), Some(AccessExclusive));
 }
 
 #[test]
 fn partitions_lock_parent_and_partition_differently() {
     let s = summary("ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')");
-    assert_eq!(
-        (lock(&s, "events"), lock(&s, "events_2024")),
-        (Some(ShareUpdateExclusive), Some(AccessExclusive))
-    );
+    assert_eq!((lock(&s, "events"), lock(&s, "events_2024")), (Some(ShareUpdateExclusive), Some(AccessExclusive)));
     let s = summary("ALTER TABLE events DETACH PARTITION events_2023");
-    assert_eq!(
-        (lock(&s, "events"), lock(&s, "events_2023")),
-        (Some(AccessExclusive), Some(AccessExclusive))
-    );
+    assert_eq!((lock(&s, "events"), lock(&s, "events_2023")), (Some(AccessExclusive), Some(AccessExclusive)));
     let s = summary("ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY");
-    assert_eq!(
-        (lock(&s, "events"), lock(&s, "events_2023")),
-        (Some(ShareUpdateExclusive), Some(ShareUpdateExclusive))
-    );
+    assert_eq!((lock(&s, "events"), lock(&s, "events_2023")), (Some(ShareUpdateExclusive), Some(ShareUpdateExclusive)));
     assert_eq!(s.actions, ["DETACH PARTITION CONCURRENTLY"]);
     assert!(s.concurrently && is_not_in_transaction(&s));
     let s = summary("CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')");
@@ -480,13 +385,9 @@ fn create_index_takes_share_and_concurrently_share_update_exclusive() {
     let s = summary("CREATE INDEX orders_account_idx ON app.orders (account_id)");
     assert_eq!(lock(&s, "app.orders"), Some(Share));
     assert_eq!(s.execution, Execution::InTransaction);
-    assert!(s
-        .targets
-        .contains(&RelationName::new(Some("app"), "orders_account_idx")));
+    assert!(s.targets.contains(&RelationName::new(Some("app"), "orders_account_idx")));
 
-    let s = summary(
-        "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_account_idx ON orders (account_id)",
-    );
+    let s = summary("CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_account_idx ON orders (account_id)");
     assert_eq!(lock(&s, "orders"), Some(ShareUpdateExclusive));
     assert!(s.concurrently && s.if_exists);
     assert!(is_not_in_transaction(&s));
@@ -496,21 +397,12 @@ fn create_index_takes_share_and_concurrently_share_update_exclusive() {
 fn index_maintenance_locks_the_index_it_names() {
     let s = summary("DROP INDEX app.orders_account_idx");
     assert_eq!(lock(&s, "app.orders_account_idx"), Some(AccessExclusive));
-    assert_eq!(
-        lock_kind(&s, "app.orders_account_idx"),
-        Some(ObjectKind::Index)
-    );
+    assert_eq!(lock_kind(&s, "app.orders_account_idx"), Some(ObjectKind::Index));
     let s = summary("DROP INDEX CONCURRENTLY IF EXISTS orders_account_idx");
     assert_eq!(lock(&s, "orders_account_idx"), Some(ShareUpdateExclusive));
     assert!(s.if_exists && s.concurrently && is_not_in_transaction(&s));
-    assert_eq!(
-        lock(&summary("REINDEX INDEX orders_pkey"), "orders_pkey"),
-        Some(AccessExclusive)
-    );
-    assert_eq!(
-        lock(&summary("REINDEX TABLE orders"), "orders"),
-        Some(Share)
-    );
+    assert_eq!(lock(&summary("REINDEX INDEX orders_pkey"), "orders_pkey"), Some(AccessExclusive));
+    assert_eq!(lock(&summary("REINDEX TABLE orders"), "orders"), Some(Share));
     let s = summary("REINDEX TABLE CONCURRENTLY orders");
     assert_eq!(lock(&s, "orders"), Some(ShareUpdateExclusive));
     assert!(is_not_in_transaction(&s));
@@ -519,33 +411,17 @@ fn index_maintenance_locks_the_index_it_names() {
 #[test]
 fn table_rewriting_and_dropping_commands_take_access_exclusive() {
     for (sql, relation) in [
-        (
-            "DROP TABLE IF EXISTS old_orders, archive.older",
-            "archive.older",
-        ),
+        ("DROP TABLE IF EXISTS old_orders, archive.older", "archive.older"),
         ("TRUNCATE orders, payments", "payments"),
         ("CLUSTER orders USING orders_pkey", "orders"),
         ("VACUUM FULL orders", "orders"),
         ("REFRESH MATERIALIZED VIEW totals", "totals"),
-        (
-            "CREATE RULE r AS ON INSERT TO orders DO INSTEAD NOTHING",
-            "orders",
-        ),
+        ("CREATE RULE r AS ON INSERT TO orders DO INSTEAD NOTHING", "orders"),
         ("ALTER TABLE orders SET LOGGED", "orders"),
     ] {
-        assert_eq!(
-            lock(&summary(sql), relation),
-            Some(AccessExclusive),
-            "{sql}"
-        );
+        assert_eq!(lock(&summary(sql), relation), Some(AccessExclusive), "{sql}");
     }
-    assert_eq!(
-        lock(
-            &summary("REFRESH MATERIALIZED VIEW CONCURRENTLY totals"),
-            "totals"
-        ),
-        Some(Exclusive)
-    );
+    assert_eq!(lock(&summary("REFRESH MATERIALIZED VIEW CONCURRENTLY totals"), "totals"), Some(Exclusive));
 }
 
 #[test]
@@ -553,37 +429,24 @@ fn maintenance_and_comments_take_share_update_exclusive() {
     for (sql, relation) in [
         ("VACUUM (ANALYZE) orders", "orders"),
         ("ANALYZE orders", "orders"),
-        (
-            "CREATE STATISTICS s (dependencies) ON a, b FROM orders",
-            "orders",
-        ),
+        ("CREATE STATISTICS s (dependencies) ON a, b FROM orders", "orders"),
         ("COMMENT ON TABLE orders IS 'x'", "orders"),
         ("COMMENT ON COLUMN app.orders.total IS 'x'", "app.orders"),
         ("COMMENT ON INDEX orders_pkey IS 'x'", "orders_pkey"),
     ] {
-        assert_eq!(
-            lock(&summary(sql), relation),
-            Some(ShareUpdateExclusive),
-            "{sql}"
-        );
+        assert_eq!(lock(&summary(sql), relation), Some(ShareUpdateExclusive), "{sql}");
     }
+    // Comments on a table's constraints and triggers only read the table.
+    let s = summary("COMMENT ON CONSTRAINT orders_fk ON app.orders IS 'x'");
+    assert_eq!(lock(&s, "app.orders"), Some(AccessShare));
 }
 
 #[test]
 fn lock_table_takes_the_written_mode() {
     let s = summary("LOCK TABLE orders, payments IN SHARE ROW EXCLUSIVE MODE NOWAIT");
-    assert_eq!(
-        (lock(&s, "orders"), lock(&s, "payments")),
-        (Some(ShareRowExclusive), Some(ShareRowExclusive))
-    );
-    assert_eq!(
-        lock(&summary("LOCK orders"), "orders"),
-        Some(AccessExclusive)
-    );
-    assert_eq!(
-        lock(&summary("LOCK orders IN ACCESS SHARE MODE"), "orders"),
-        Some(AccessShare)
-    );
+    assert_eq!((lock(&s, "orders"), lock(&s, "payments")), (Some(ShareRowExclusive), Some(ShareRowExclusive)));
+    assert_eq!(lock(&summary("LOCK orders"), "orders"), Some(AccessExclusive));
+    assert_eq!(lock(&summary("LOCK orders IN ACCESS SHARE MODE"), "orders"), Some(AccessShare));
 }
 
 #[test]
@@ -596,36 +459,17 @@ fn dml_locks_its_target_and_the_tables_it_reads() {
     assert_eq!(lock(&s, "payments"), Some(AccessShare));
     assert_eq!(lock(&s, "audit.log"), Some(AccessShare));
     assert_eq!(lock(&s, "recent"), None, "a CTE is not a relation");
-    assert_eq!(
-        lock(
-            &summary("INSERT INTO orders SELECT * FROM staging"),
-            "orders"
-        ),
-        Some(RowExclusive)
-    );
-    assert_eq!(
-        lock(
-            &summary("DELETE FROM orders USING gone WHERE orders.id = gone.id"),
-            "gone"
-        ),
-        Some(AccessShare)
-    );
+    assert_eq!(lock(&summary("INSERT INTO orders SELECT * FROM staging"), "orders"), Some(RowExclusive));
+    assert_eq!(lock(&summary("DELETE FROM orders USING gone WHERE orders.id = gone.id"), "gone"), Some(AccessShare));
 }
 
 #[test]
 fn select_for_update_takes_row_share_on_locked_tables() {
-    let s =
-        summary("SELECT * FROM orders o JOIN accounts a ON a.id = o.account_id FOR UPDATE OF o");
-    assert_eq!(
-        (lock(&s, "orders"), lock(&s, "accounts")),
-        (Some(RowShare), Some(AccessShare))
-    );
+    let s = summary("SELECT * FROM orders o JOIN accounts a ON a.id = o.account_id FOR UPDATE OF o");
+    assert_eq!((lock(&s, "orders"), lock(&s, "accounts")), (Some(RowShare), Some(AccessShare)));
     let s = summary("SELECT * FROM orders FOR SHARE");
     assert_eq!(lock(&s, "orders"), Some(RowShare));
-    assert_eq!(
-        lock(&summary("SELECT count(*) FROM orders"), "orders"),
-        Some(AccessShare)
-    );
+    assert_eq!(lock(&summary("SELECT count(*) FROM orders"), "orders"), Some(AccessShare));
 }
 
 #[test]
@@ -637,11 +481,7 @@ fn create_table_locks_referenced_tables() {
     assert_eq!(lock(&s, "orders"), Some(ShareRowExclusive));
     assert_eq!(lock(&s, "ledger"), Some(ShareRowExclusive));
     assert_eq!(lock(&s, "template"), Some(AccessShare));
-    assert_eq!(
-        lock(&s, "payments"),
-        None,
-        "a new table is not locked by anyone else"
-    );
+    assert_eq!(lock(&s, "payments"), None, "a new table is not locked by anyone else");
     assert!(s.if_exists);
 }
 
@@ -818,14 +658,7 @@ CREATE INDEX i ON t (b);
             line: 2
         }]
     );
-    assert_eq!(
-        statements[2].ignores,
-        [Ignore {
-            rules: vec!["LS300".into()],
-            reason: None,
-            line: 5
-        }]
-    );
+    assert_eq!(statements[2].ignores, [Ignore { rules: vec!["LS300".into()], reason: None, line: 5 }]);
 }
 
 #[test]
@@ -838,18 +671,8 @@ SELECT 1;
 ";
     let statements = parse(text);
     assert_eq!(statements[0].ignores.len(), 1);
-    assert_eq!(
-        statements[0].ignores[0].reason.as_deref(),
-        Some("tiny table")
-    );
-    assert_eq!(
-        statements[1].ignores,
-        [Ignore {
-            rules: vec!["LS102".into()],
-            reason: None,
-            line: 3
-        }]
-    );
+    assert_eq!(statements[0].ignores[0].reason.as_deref(), Some("tiny table"));
+    assert_eq!(statements[1].ignores, [Ignore { rules: vec!["LS102".into()], reason: None, line: 3 }]);
     assert!(statements[2].ignores.is_empty());
 }
 
@@ -858,21 +681,12 @@ SELECT 1;
 #[test]
 fn relation_names_are_quoted_only_when_needed() {
     assert_eq!(RelationName::new(None, "orders").to_sql(), "orders");
-    assert_eq!(
-        RelationName::new(Some("app"), "order_items_2024").to_sql(),
-        "app.order_items_2024"
-    );
+    assert_eq!(RelationName::new(Some("app"), "order_items_2024").to_sql(), "app.order_items_2024");
     assert_eq!(RelationName::new(None, "Orders").to_sql(), "\"Orders\"");
-    assert_eq!(
-        RelationName::new(Some("my-schema"), "2024").to_sql(),
-        "\"my-schema\".\"2024\""
-    );
+    assert_eq!(RelationName::new(Some("my-schema"), "2024").to_sql(), "\"my-schema\".\"2024\"");
     assert_eq!(RelationName::new(None, "user").to_sql(), "\"user\"");
     assert_eq!(RelationName::new(None, "order").to_sql(), "\"order\"");
-    assert_eq!(
-        RelationName::new(None, "say \"hi\"").to_sql(),
-        "\"say \"\"hi\"\"\""
-    );
+    assert_eq!(RelationName::new(None, "say \"hi\"").to_sql(), "\"say \"\"hi\"\"\"");
     // Unreserved keywords need no quotes.
     assert_eq!(RelationName::new(None, "comment").to_sql(), "comment");
 }
@@ -891,10 +705,7 @@ fn check_parse(text: &str) -> Result<(), TestCaseError> {
     match parse_file(Path::new("p.sql"), text) {
         Ok(statements) => {
             for statement in &statements {
-                prop_assert_eq!(
-                    &text[statement.start..statement.end],
-                    statement.sql.as_str()
-                );
+                prop_assert_eq!(&text[statement.start..statement.end], statement.sql.as_str());
                 prop_assert!(!statement.sql.ends_with(';'));
                 prop_assert!(!statement.sql.starts_with(char::is_whitespace));
             }
@@ -902,9 +713,7 @@ fn check_parse(text: &str) -> Result<(), TestCaseError> {
         Err(Error::Input { location, .. }) => {
             let line = text.split('\n').nth(location.line - 1);
             prop_assert!(line.is_some(), "line {} is past the end", location.line);
-            prop_assert!(
-                location.column >= 1 && location.column <= line.unwrap().chars().count() + 1
-            );
+            prop_assert!(location.column >= 1 && location.column <= line.unwrap().chars().count() + 1);
         }
         Err(other) => prop_assert!(false, "unexpected error kind: {}", other),
     }

@@ -23,12 +23,8 @@ pub(crate) struct Uses {
 pub(crate) fn collect(tree: &Value) -> Uses {
     let mut walker = Walker::default();
     walker.walk(tree, &Context::Read);
-    let Walker {
-        mut uses,
-        cte_names,
-    } = walker;
-    uses.relations
-        .retain(|(relation, _)| relation.schema.is_some() || !cte_names.contains(&relation.name));
+    let Walker { mut uses, cte_names } = walker;
+    uses.relations.retain(|(relation, _)| relation.schema.is_some() || !cte_names.contains(&relation.name));
     uses
 }
 
@@ -112,8 +108,7 @@ impl Walker {
         } else {
             let mut names = Vec::new();
             for clause in &locking {
-                if let Some(Value::Array(rels)) = clause.pointer("/node/LockingClause/locked_rels")
-                {
+                if let Some(Value::Array(rels)) = clause.pointer("/node/LockingClause/locked_rels") {
                     for rel in rels {
                         if let Some(Value::Object(range_var)) = rel.pointer("/node/RangeVar") {
                             names.extend(relation_name(range_var).map(|r| r.name));
@@ -141,14 +136,8 @@ impl Walker {
             Context::Read => LockMode::AccessShare,
             Context::RowLocked(names) if names.is_empty() => LockMode::RowShare,
             Context::RowLocked(names) => {
-                let alias = map
-                    .get("alias")
-                    .and_then(|a| a.get("aliasname"))
-                    .and_then(Value::as_str);
-                if names
-                    .iter()
-                    .any(|n| *n == relation.name || Some(n.as_str()) == alias)
-                {
+                let alias = map.get("alias").and_then(|a| a.get("aliasname")).and_then(Value::as_str);
+                if names.iter().any(|n| *n == relation.name || Some(n.as_str()) == alias) {
                     LockMode::RowShare
                 } else {
                     LockMode::AccessShare
@@ -174,14 +163,8 @@ fn single_entry(map: &Map<String, Value>) -> Option<(&str, &Value)> {
 }
 
 fn relation_name(range_var: &Map<String, Value>) -> Option<RelationName> {
-    let name = range_var
-        .get("relname")?
-        .as_str()
-        .filter(|n| !n.is_empty())?;
-    let schema = range_var
-        .get("schemaname")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
+    let name = range_var.get("relname")?.as_str().filter(|n| !n.is_empty())?;
+    let schema = range_var.get("schemaname").and_then(Value::as_str).filter(|s| !s.is_empty());
     Some(RelationName::new(schema, name))
 }
 
@@ -190,11 +173,7 @@ fn string_list(value: &Value) -> Vec<String> {
     match value {
         Value::Array(items) => items
             .iter()
-            .filter_map(|item| {
-                item.pointer("/node/String/sval")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
+            .filter_map(|item| item.pointer("/node/String/sval").and_then(Value::as_str).map(str::to_string))
             .collect(),
         _ => Vec::new(),
     }

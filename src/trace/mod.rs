@@ -2,11 +2,14 @@
 //! (dry-run) or one committed transaction per migration (scratch), with every statement observed
 //! from inside (`pg_locks`, `pg_class`, `pg_stat_xact_*`) and sampled from a second connection.
 
+mod attribution;
 pub mod model;
 pub mod observe;
+mod round_trip;
 pub mod sampler;
+pub mod snapshot;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
@@ -17,7 +20,7 @@ use sqlx::{Connection, Row};
 use tokio::sync::watch;
 
 pub use model::*;
-use observe::{db_error, HeldLock, RelationSnapshot, SchemaSnapshot};
+use observe::{db_error, HeldLock, RelationSnapshot, ScanCounters, SchemaSnapshot};
 
 use crate::db::{self, Target};
 use crate::error::{Error, Result};
@@ -46,6 +49,10 @@ pub struct TraceOptions {
     pub statement_timeout: Duration,
     /// How often the sampler polls while a statement runs.
     pub sample_interval: Duration,
+    /// `--i-know-this-is-production`: dry-run even as a superuser on a production-looking database.
+    pub allow_production: bool,
+    /// Told before each migration and statement runs (the progress bar listens).
+    pub progress: Option<crate::progress::ProgressHook>,
 }
 
 impl Default for TraceOptions {
@@ -55,6 +62,8 @@ impl Default for TraceOptions {
             lock_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(600),
             sample_interval: Duration::from_millis(10),
+            allow_production: false,
+            progress: None,
         }
     }
 }
@@ -94,22 +103,47 @@ pub async fn run(
     options: &TraceOptions,
     backend: &TracedBackend,
 ) -> Result<Trace> {
+    run_with(target, plan, &[], options, backend).await
+}
+
+/// [`run`], also checking that each migration's down script undoes it (`--reversible`): `downs[i]`
+/// is the down script of `plan[i]`, `None` when it has none. After each up, in the same
+/// transaction: snapshot, down, snapshot, up again, then back to the state after the first up.
+pub async fn run_reversible(
+    target: &Target,
+    plan: &[PlannedMigration],
+    downs: &[Option<PlannedMigration>],
+    options: &TraceOptions,
+    backend: &TracedBackend,
+) -> Result<Trace> {
+    let downs: Vec<Option<&PlannedMigration>> = plan.iter().enumerate().map(|(i, _)| downs.get(i).and_then(Option::as_ref)).collect();
+    run_with(target, plan, &downs, options, backend).await
+}
+
+async fn run_with(
+    target: &Target,
+    plan: &[PlannedMigration],
+    downs: &[Option<&PlannedMigration>],
+    options: &TraceOptions,
+    backend: &TracedBackend,
+) -> Result<Trace> {
     let mut conn = db::connect(target, APPLICATION_NAME).await?;
-    let sampler = db::connect(target, SAMPLER_APPLICATION_NAME).await?;
+    let mut sampler = db::connect(target, SAMPLER_APPLICATION_NAME).await?;
+    // The sampler reads catalogs and pg_locks only; it must never queue behind real traffic.
+    sqlx::raw_sql("SET lock_timeout = '1s'; SET statement_timeout = '10s'")
+        .execute(&mut sampler)
+        .await
+        .map_err(|err| db_error("configuring the sampler session", err))?;
     let row = sqlx::query(
         "SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int8 AS num, \
-         pg_backend_pid() AS pid, pg_is_in_recovery() AS standby",
+         pg_backend_pid() AS pid",
     )
     .fetch_one(&mut conn)
     .await
     .map_err(|err| db_error("reading the server version", err))?;
     let server = ServerInfo { version: row.get("version"), version_num: row.get("num") };
-    if row.get::<bool, _>("standby") {
-        return Err(Error::Usage(format!(
-            "{} is a hot standby (read-only); point lockscope at the primary or a writable staging copy",
-            target.display
-        )));
-    }
+    let facts = crate::safety::target_facts(&mut conn).await?;
+    crate::safety::vet(&facts, &target.display, options.allow_production || options.mode == Mode::Scratch)?;
     let pid: i32 = row.get("pid");
     backend.0.store(pid, Ordering::SeqCst);
 
@@ -126,8 +160,12 @@ pub async fn run(
         notes: Vec::new(),
         migration_index: 0,
         created: HashMap::new(),
+        lock_origin: HashMap::new(),
+        locks_cache: None,
+        scan_baseline: ScanCounters::new(),
+        known_visible: HashSet::new(),
     };
-    let result = tracer.run_plan(plan).await;
+    let result = tracer.run_plan(plan, downs).await;
     let finished = tracer.finish().await;
     let mut notes = std::mem::take(&mut tracer.notes);
     tracer.close().await;
@@ -141,7 +179,16 @@ pub async fn run(
                 .to_string(),
         );
     }
-    Ok(Trace { server, mode: options.mode, target: target.display.clone(), migrations, outcome, notes })
+    Ok(Trace {
+        server,
+        mode: options.mode,
+        target: target.display.clone(),
+        migrations,
+        outcome,
+        notes,
+        pending: None,
+        isolation: None,
+    })
 }
 
 /// A sequence's state before the dry-run first touched it.
@@ -170,18 +217,44 @@ struct Tracer {
     /// Relations the run created (invisible to other sessions until commit), with the index of the
     /// migration that created them. Locks on a relation created by the same migration block nobody.
     created: HashMap<i64, usize>,
+    /// The locks held after the last observed statement; nothing in between takes any (cleared by
+    /// transaction control, which can release some).
+    locks_cache: Option<Vec<HeldLock>>,
+    /// Scan counters after the last statement. A dry-run is one transaction in a fresh session,
+    /// so a table missing here has not been scanned yet.
+    scan_baseline: ScanCounters,
+    /// Relations other sessions are known to see (visibility never changes within a dry-run).
+    known_visible: HashSet<i64>,
+    /// Which migration first took each relation lock in this transaction, for locks a later
+    /// migration could only infer.
+    lock_origin: HashMap<(String, LockMode), usize>,
 }
 
 const USER_TRANSACTION_SAVEPOINT: &str = "lockscope_migration_transaction";
 
 impl Tracer {
-    async fn run_plan(&mut self, plan: &[PlannedMigration]) -> Result<(Vec<MigrationTrace>, Outcome)> {
+    async fn run_plan(
+        &mut self,
+        plan: &[PlannedMigration],
+        downs: &[Option<&PlannedMigration>],
+    ) -> Result<(Vec<MigrationTrace>, Outcome)> {
         let mut traces = Vec::new();
         for (migration_index, migration) in plan.iter().enumerate() {
+            self.progress(crate::progress::Step::Migration {
+                index: migration_index,
+                total: plan.len(),
+                path: &migration.path,
+                statements: migration.statements.len(),
+            });
             self.migration_index = migration_index;
             if !self.in_transaction {
                 self.begin().await?;
             }
+            let reversible = (!downs.is_empty()).then(|| downs.get(migration_index).copied().flatten());
+            let before_up = match reversible {
+                Some(down) => Some(self.before_up(migration, down).await?),
+                None => None,
+            };
             let migration_started = self.elapsed_ms();
             let mut trace = MigrationTrace {
                 path: migration.path.display().to_string(),
@@ -190,9 +263,16 @@ impl Tracer {
                 direction: migration.direction,
                 statements: Vec::new(),
                 transaction_ms: None,
+                locks: Vec::new(),
+                reversibility: None,
             };
             let mut failure = None;
             for statement in &migration.statements {
+                self.progress(crate::progress::Step::Statement {
+                    index: statement.index,
+                    line: statement.line,
+                    sql: &statement.sql,
+                });
                 let traced = self.trace_statement(migration, statement).await?;
                 let failed = traced.error.is_some();
                 if failed {
@@ -210,6 +290,7 @@ impl Tracer {
                     break;
                 }
             }
+            self.summarize_locks(&mut trace, plan);
             if let Some(failure) = failure {
                 trace.transaction_ms = Some(self.elapsed_ms() - migration_started);
                 traces.push(trace);
@@ -221,6 +302,9 @@ impl Tracer {
                 self.execute_control(&format!("RELEASE SAVEPOINT {USER_TRANSACTION_SAVEPOINT}")).await?;
                 self.user_transaction = false;
             }
+            if let (Some(down), Some(before_up)) = (reversible, before_up) {
+                trace.reversibility = Some(self.round_trip(migration, &trace, down, before_up).await?);
+            }
             if self.options.mode == Mode::Scratch {
                 self.execute_control("COMMIT").await?;
                 self.in_transaction = false;
@@ -229,7 +313,14 @@ impl Tracer {
             traces.push(trace);
         }
         self.note_dry_run_hold_times(&mut traces);
+        self.progress(crate::progress::Step::Finished);
         Ok((traces, Outcome::Completed))
+    }
+
+    fn progress(&self, step: crate::progress::Step<'_>) {
+        if let Some(hook) = &self.options.progress {
+            hook.emit(step);
+        }
     }
 
     /// In a dry-run every lock is held until the final rollback.
@@ -258,6 +349,8 @@ impl Tracer {
 
     /// Opens lockscope's transaction with its safety settings (DESIGN.md invariant 3).
     async fn begin(&mut self) -> Result<()> {
+        self.locks_cache = None;
+        self.scan_baseline.clear();
         self.execute_control("BEGIN").await?;
         self.in_transaction = true;
         self.set_timeouts().await?;
@@ -323,6 +416,7 @@ impl Tracer {
             queue: Queue::default(),
             error: None,
             findings: Vec::new(),
+            impact: None,
         };
 
         let not_in_transaction = match &statement.summary.execution {
@@ -333,6 +427,13 @@ impl Tracer {
             }
             Execution::InTransaction if migration.no_transaction => {
                 Some("the migration is declared to run outside a transaction".to_string())
+            }
+            Execution::InTransaction if copies_to_client(statement) => {
+                trace.not_executed_reason = Some(
+                    "not executed: COPY … TO STDOUT streams rows to the client; its documented lock is reported".into(),
+                );
+                trace.locks = self.inferred_locks(statement).await?;
+                return Ok(trace);
             }
             Execution::InTransaction => None,
         };
@@ -390,6 +491,8 @@ impl Tracer {
         };
         let started = Instant::now();
         self.execute_control(&sql).await?;
+        // Rolling back to a savepoint releases locks taken since.
+        self.locks_cache = None;
         trace.executed = true;
         trace.duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
         trace.not_executed_reason =
@@ -503,30 +606,34 @@ impl Tracer {
         mut trace: StatementTrace,
     ) -> Result<StatementTrace> {
         let summary = &statement.summary;
-        let dml = matches!(summary.kind.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "SELECT" | "COPY")
-            && !summary.opaque;
+        let scope = ObservationScope::of(statement);
 
-        let locks_before = self.held_locks().await?;
+        let locks_before = match self.locks_cache.take() {
+            Some(locks) => locks,
+            None => self.held_locks().await?,
+        };
         let resolved = self.resolve_names(statement).await?;
         let target_names: Vec<String> = resolved.keys().cloned().collect();
-        let relations_before = if dml {
-            RelationSnapshot::default()
-        } else {
+        let relations_before = if scope.relations {
             observe::relations(&mut self.conn, &target_names, &[], summary.opaque).await?
+        } else {
+            RelationSnapshot::default()
         };
         let schema_tables = relations_before.table_oids();
-        let schema_before = if dml || summary.opaque {
-            SchemaSnapshot::default()
-        } else {
+        let schema_before = if scope.schema {
             observe::schema(&mut self.conn, &schema_tables).await?
+        } else {
+            SchemaSnapshot::default()
         };
         // Unflushed counters survive a commit, so in scratch mode (several transactions) read them all;
         // the throwaway database is small. A dry-run is one transaction in a fresh session.
         let all_counters = self.options.mode == Mode::Scratch;
-        let mut scan_oids_before = scan_candidates(&locks_before, &relations_before);
-        scan_oids_before.extend(resolved.values().map(|r| r.0));
-        let scans_before = observe::scan_counters(&mut self.conn, &scan_oids_before, all_counters).await?;
-        if self.options.mode == Mode::DryRun {
+        let scans_before = if all_counters {
+            observe::scan_counters(&mut self.conn, &[], true).await?
+        } else {
+            self.scan_baseline.clone()
+        };
+        if self.options.mode == Mode::DryRun && may_advance_sequences(statement) {
             self.remember_sequences(&relations_before, &resolved, summary.opaque).await?;
         }
 
@@ -543,23 +650,27 @@ impl Tracer {
 
         let locks_after = self.held_locks().await?;
         let fresh = observe::new_locks(&locks_before, &locks_after);
-        let relations_after = if dml {
-            RelationSnapshot::default()
-        } else {
+        let relations_after = if scope.relations {
             let oids: Vec<i64> = relations_before.rows.keys().copied().collect();
             observe::relations(&mut self.conn, &target_names, &oids, summary.opaque).await?
+        } else {
+            RelationSnapshot::default()
         };
         let mut schema_tables_after = relations_after.table_oids();
         schema_tables_after.extend(&schema_tables);
         schema_tables_after.sort();
         schema_tables_after.dedup();
-        let schema_after = if dml || summary.opaque {
-            SchemaSnapshot::default()
-        } else {
+        let schema_after = if scope.schema {
             observe::schema(&mut self.conn, &schema_tables_after).await?
+        } else {
+            SchemaSnapshot::default()
         };
         let scan_oids_after = scan_candidates(&locks_after, &relations_after);
         let mut scans_after = observe::scan_counters(&mut self.conn, &scan_oids_after, all_counters).await?;
+        if !all_counters {
+            self.scan_baseline.extend(scans_after.iter().map(|(oid, counters)| (*oid, *counters)));
+        }
+        self.locks_cache = Some(locks_after.clone());
 
         let mut names = RelationNames::new(&[&locks_before, &locks_after], &[&relations_before, &relations_after]);
         let fresh_oids: Vec<i64> = fresh.iter().filter_map(|lock| lock.relation_oid).collect();
@@ -569,7 +680,7 @@ impl Tracer {
                 self.created.entry(*oid).or_insert(self.migration_index);
             }
         }
-        for (oid, (name, relkind)) in &visible {
+        for (oid, (name, relkind)) in visible.iter().filter(|(_, (name, _))| !name.is_empty()) {
             names.names.entry(*oid).or_insert_with(|| (name.clone(), observe::relkind_name(relkind).to_string()));
         }
         // What matters is what other sessions could be blocked by: drop relations this migration
@@ -598,15 +709,28 @@ impl Tracer {
 
     /// Relations other sessions can see (oid → committed name, relkind), asked from the sampler session.
     async fn visible_relations(&mut self, oids: &[i64]) -> Result<HashMap<i64, (String, String)>> {
-        if oids.is_empty() {
-            return Ok(HashMap::new());
+        let unknown: Vec<i64> = oids
+            .iter()
+            .copied()
+            .filter(|oid| !self.known_visible.contains(oid) && !self.created.contains_key(oid))
+            .collect();
+        let mut visible: HashMap<i64, (String, String)> = HashMap::new();
+        if !unknown.is_empty() {
+            let rows = sqlx::query(VISIBLE_RELATIONS_SQL)
+                .bind(&unknown)
+                .fetch_all(&mut self.sampler)
+                .await
+                .map_err(|err| db_error("checking which relations other sessions see", err))?;
+            for row in rows {
+                visible.insert(row.get("oid"), (row.get("name"), row.get("relkind")));
+            }
+            self.known_visible.extend(visible.keys().copied());
         }
-        let rows = sqlx::query(VISIBLE_RELATIONS_SQL)
-            .bind(oids)
-            .fetch_all(&mut self.sampler)
-            .await
-            .map_err(|err| db_error("checking which relations other sessions see", err))?;
-        Ok(rows.iter().map(|row| (row.get("oid"), (row.get("name"), row.get("relkind")))).collect())
+        // Already known to be visible: the caller names them from its own snapshots.
+        for oid in oids.iter().filter(|oid| self.known_visible.contains(oid)) {
+            visible.entry(*oid).or_insert_with(|| (String::new(), String::new()));
+        }
+        Ok(visible)
     }
 
     /// Non-relation locks worth reporting: advisory locks, locks on objects other sessions can
@@ -741,13 +865,24 @@ impl Tracer {
         if table_oids.is_empty() && named.is_empty() && !everything {
             return Ok(());
         }
+        // Read from the sampler: sequence state is global, only sequences that existed before the run
+        // need putting back, and reading one takes a lock that must not land in the traced session.
         let rows = sqlx::query(SEQUENCES_SQL)
             .bind(&table_oids)
             .bind(&named)
             .bind(everything)
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(|err| db_error("reading sequence state", err))?;
+            .fetch_all(&mut self.sampler)
+            .await;
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(err) => {
+                self.notes.push(db::redact(&format!(
+                    "could not read the state of sequences the migration may advance ({err}); if it calls nextval() \
+                     they stay advanced after the dry-run"
+                )));
+                return Ok(());
+            }
+        };
         for row in rows {
             let oid: i64 = row.get("oid");
             self.sequences.entry(oid).or_insert_with(|| SequenceState {
@@ -769,17 +904,32 @@ impl Tracer {
             }
             return Ok(());
         }
+        // Sequence state is not transactional and visible to every session, so read what the dry-run
+        // left from the sampler: the tracing transaction may be aborted, or its connection gone.
         let mut left_by_us = BTreeMap::new();
         for oid in self.sequences.keys().copied().collect::<Vec<_>>() {
-            let value: Option<i64> =
+            let value: std::result::Result<Option<i64>, _> =
                 sqlx::query_scalar("SELECT pg_catalog.pg_sequence_last_value($1::int8::oid)::int8")
                     .bind(oid)
-                    .fetch_one(&mut self.conn)
-                    .await
-                    .unwrap_or(None);
-            left_by_us.insert(oid, value);
+                    .fetch_one(&mut self.sampler)
+                    .await;
+            if let Ok(value) = value {
+                left_by_us.insert(oid, value);
+            }
         }
-        let rollback = self.execute_control("ROLLBACK").await;
+        let rollback = match sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(err)) => Err(Error::Database(db::redact(&format!("running `ROLLBACK`: {err}")))),
+            Err(_) => {
+                // PostgreSQL aborts the open transaction of a connection that is gone.
+                self.notes.push(
+                    "the tracing connection was lost before the final ROLLBACK; PostgreSQL rolled the open \
+                     transaction back when the connection closed"
+                        .into(),
+                );
+                Ok(())
+            }
+        };
         let _ = sqlx::raw_sql("SELECT pg_catalog.pg_advisory_unlock_all()").execute(&mut self.conn).await;
         self.in_transaction = false;
         for (oid, state) in self.sequences.clone() {
@@ -815,6 +965,60 @@ impl Tracer {
         let _ = self.conn.close().await;
         let _ = self.sampler.close().await;
     }
+}
+
+/// Which before/after readings a statement needs. Every statement gets its locks and scans read;
+/// storage identity (rewrites, created and dropped relations) and the column/constraint/index diff
+/// only where the statement kind can change them — per-statement cost matters on big schemas.
+struct ObservationScope {
+    relations: bool,
+    schema: bool,
+}
+
+impl ObservationScope {
+    fn of(statement: &Statement) -> Self {
+        let summary = &statement.summary;
+        const DATA_ONLY: &[&str] = &["INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "COPY"];
+        const CATALOG_ONLY: &[&str] = &[
+            "COMMENT", "GRANT", "REVOKE", "CREATE TRIGGER", "CREATE FUNCTION", "CREATE PROCEDURE", "CREATE POLICY",
+            "ALTER POLICY", "DROP POLICY", "SET", "RESET", "SHOW", "ANALYZE", "LOCK TABLE", "CREATE STATISTICS",
+            "SECURITY LABEL", "CREATE RULE", "DROP RULE", "SAVEPOINT", "RELEASE", "ROLLBACK TO", "ALTER FUNCTION",
+            "CREATE SCHEMA", "CREATE TYPE", "CREATE EXTENSION", "CREATE SEQUENCE", "ALTER SEQUENCE",
+        ];
+        const SCHEMA_CHANGING: &[&str] = &[
+            "ALTER TABLE", "CREATE INDEX", "DROP INDEX", "ALTER INDEX", "CREATE TABLE", "CREATE TABLE AS", "DROP TABLE",
+            "CREATE MATERIALIZED VIEW", "REINDEX", "ALTER TYPE", "DROP TYPE", "ALTER DOMAIN", "DROP DOMAIN",
+            "DROP SEQUENCE", "DROP FUNCTION", "DROP SCHEMA", "DROP EXTENSION", "TRUNCATE", "CLUSTER",
+        ];
+        let kind = summary.kind.as_str();
+        if summary.opaque {
+            return ObservationScope { relations: true, schema: false };
+        }
+        if DATA_ONLY.contains(&kind) || CATALOG_ONLY.contains(&kind) {
+            return ObservationScope { relations: false, schema: false };
+        }
+        ObservationScope { relations: true, schema: SCHEMA_CHANGING.contains(&kind) }
+    }
+}
+
+/// Whether a statement can advance a sequence (nextval through a default, a serial or identity
+/// column filled for existing rows, a trigger, a function): everything but plain DDL that stores
+/// no values.
+fn may_advance_sequences(statement: &Statement) -> bool {
+    const CANNOT: &[&str] = &[
+        "CREATE INDEX", "DROP INDEX", "ALTER INDEX", "REINDEX", "COMMENT", "CREATE FUNCTION", "CREATE PROCEDURE",
+        "DROP FUNCTION", "CREATE VIEW", "DROP VIEW", "DROP TABLE", "GRANT", "REVOKE", "SET", "RESET", "SHOW",
+        "CREATE TRIGGER", "DROP TRIGGER", "CREATE SCHEMA", "DROP SCHEMA", "CREATE TYPE", "ALTER TYPE",
+        "CREATE SEQUENCE", "ANALYZE", "LOCK TABLE", "SAVEPOINT", "RELEASE", "ROLLBACK TO", "CLUSTER", "VACUUM",
+        "CREATE EXTENSION", "CREATE TABLE", "CREATE STATISTICS", "CREATE POLICY", "CREATE RULE",
+    ];
+    statement.summary.opaque || !CANNOT.contains(&statement.summary.kind.as_str())
+}
+
+/// `COPY … TO STDOUT`: the rows would stream to lockscope, which has nowhere to put them.
+fn copies_to_client(statement: &Statement) -> bool {
+    matches!(&statement.ast, Some(pg_query::NodeEnum::CopyStmt(copy))
+        if !copy.is_from && copy.filename.is_empty() && !copy.is_program)
 }
 
 /// Table oids whose scan counters are worth reading: locked tables and snapshot tables.

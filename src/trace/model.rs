@@ -148,13 +148,25 @@ pub struct StatementError {
 /// A finding attached to a statement or the run (filled by `analyze`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Finding {
+    /// Stable rule id, e.g. `LS107`.
     pub rule: String,
+    /// The rule's name, e.g. `create-index-without-concurrently`.
+    pub name: String,
     pub severity: crate::analyze::Severity,
+    /// Whether a trace backed the finding: `static`, `confirmed`, `not-observed`, `trace-only`.
+    pub status: crate::analyze::Status,
     pub message: String,
     /// The safe way to do it.
     pub help: String,
     pub path: Option<String>,
     pub line: Option<usize>,
+    /// The relation the finding is about, as written in the migration or as the trace named it.
+    pub relation: Option<String>,
+    /// What the trace observed that confirms or contradicts the finding.
+    pub evidence: Vec<String>,
+    /// Why the severity is lower than the rule's own (empty table, table created by this run,
+    /// prediction not observed), when it is.
+    pub downgraded: Option<String>,
 }
 
 /// What one statement did.
@@ -182,6 +194,9 @@ pub struct StatementTrace {
     pub queue: Queue,
     pub error: Option<StatementError>,
     pub findings: Vec<Finding>,
+    /// What the statement costs on this database (and on production, with a snapshot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::impact::StatementImpact>,
 }
 
 impl StatementTrace {
@@ -202,6 +217,95 @@ pub struct MigrationTrace {
     /// Milliseconds from the migration's first statement to the end of its transaction (the
     /// commit in scratch mode, the final rollback in a dry-run): how long its locks were held.
     pub transaction_ms: Option<f64>,
+    /// Every relation lock the migration takes, as if it ran alone: observed where the migration
+    /// took it, inferred where an earlier migration of the same transaction already held it.
+    pub locks: Vec<MigrationLock>,
+    /// `--reversible`: what running the down script right after the up did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversibility: Option<ReversibilityTrace>,
+}
+
+/// A relation lock a migration takes, strongest per relation and mode.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MigrationLock {
+    pub relation: String,
+    pub relkind: String,
+    pub mode: LockMode,
+    pub source: LockSource,
+    /// For an inferred lock: the earlier migration (version) whose statement first took it in
+    /// this transaction, so it could not be observed again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_since: Option<String>,
+    /// Where the exact lock came from with `--isolate`: `isolated` (observed on a schema-only copy
+    /// where the migration ran alone); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed_on: Option<String>,
+}
+
+/// A script that failed during the `--reversible` round trip.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ScriptFailure {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// One way the schema or data after down differs from before up.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReversibilityDifference {
+    /// `schema`, `data` or `data destroyed`.
+    pub kind: String,
+    /// `column public.users.phone`, `index public.users_email_idx`, `table public.audit`, …
+    pub object: String,
+    /// What a DBA reads: `down leaves column public.users.phone behind`.
+    pub message: String,
+}
+
+/// `--reversible`: up, snapshot, down, compare with the snapshot taken before up, up again — all in
+/// the same transaction, rolled back to the state after the first up before the next migration.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReversibilityTrace {
+    /// Why the round trip was not run, when it was not (no down script, not runnable in a transaction).
+    pub skipped: Option<String>,
+    /// The migration has no down script.
+    pub missing_down: bool,
+    /// The down script.
+    pub down_path: Option<String>,
+    /// The down script's statements, observed like the up's.
+    pub down: Vec<StatementTrace>,
+    /// The down script failed (everything it did was rolled back to the state after up).
+    pub down_failed: Option<ScriptFailure>,
+    /// The up script failed when run again after the down.
+    pub reapply_failed: Option<ScriptFailure>,
+    /// What the down did not put back (filled by [`crate::reversible::judge`]).
+    pub differences: Vec<ReversibilityDifference>,
+    /// Tables too big to fingerprint, left out of the data comparison.
+    pub data_not_compared: Vec<String>,
+    #[serde(skip)]
+    pub before_up: Option<super::snapshot::Snapshot>,
+    #[serde(skip)]
+    pub after_up: Option<super::snapshot::Snapshot>,
+    #[serde(skip)]
+    pub after_down: Option<super::snapshot::Snapshot>,
+}
+
+impl ReversibilityTrace {
+    /// A round trip that was not run, and why.
+    pub fn skipped(reason: impl Into<String>, down_path: Option<String>) -> Self {
+        ReversibilityTrace {
+            skipped: Some(reason.into()),
+            missing_down: false,
+            down_path,
+            down: Vec::new(),
+            down_failed: None,
+            reapply_failed: None,
+            differences: Vec::new(),
+            data_not_compared: Vec::new(),
+            before_up: None,
+            after_up: None,
+            after_down: None,
+        }
+    }
 }
 
 /// How the run ended.
@@ -229,5 +333,23 @@ pub struct Trace {
     pub migrations: Vec<MigrationTrace>,
     pub outcome: Outcome,
     /// Things the run itself wants the reader to know (restored sequences, scratch-mode caveats).
+    pub notes: Vec<String>,
+    /// What pending detection decided from the migration tool's ledger (set by `check`).
+    pub pending: Option<crate::ledger::PendingReport>,
+    /// `--isolate`: where the exact per-migration locks were observed (set by `check`).
+    pub isolation: Option<IsolationReport>,
+}
+
+/// `--isolate`: the schema-only copy of the target the migrations also ran on, each alone.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IsolationReport {
+    /// The embedded server the copy lived on.
+    pub server: ServerInfo,
+    /// How the schema was copied (`pg_dump --schema-only …`).
+    pub copied_with: String,
+    /// Statements of the schema copy the embedded server refused (an extension it lacks, say).
+    pub restore_errors: Vec<String>,
+    /// How the run on the copy ended; locks after a failure there come from the target's run.
+    pub outcome: Outcome,
     pub notes: Vec<String>,
 }

@@ -34,15 +34,17 @@ pub async fn sample(
     let mut waits: BTreeMap<(String, String), LockWait> = BTreeMap::new();
     let mut queued: BTreeMap<i32, QueuedSession> = BTreeMap::new();
     let mut samples = Samples::default();
+    // The first poll comes one interval in: a statement that finishes sooner waited for nothing
+    // worth reporting, and costs no sampling at all.
     loop {
-        if *stop.borrow() {
-            break;
-        }
-        poll_once(conn, traced_pid, &mut waits, &mut queued, &mut samples).await?;
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => {}
         }
+        if *stop.borrow() {
+            break;
+        }
+        poll_once(conn, traced_pid, &mut waits, &mut queued, &mut samples).await?;
     }
     samples.waits = waits.into_values().collect();
     samples.queue.sessions = queued.into_values().collect();

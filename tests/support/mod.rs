@@ -13,6 +13,12 @@ use sqlx::postgres::PgConnection;
 /// (with storage identity), data of the given tables, sequences, prepared transactions, advisory
 /// locks, and sessions named lockscope.
 pub async fn fingerprint(conn: &mut PgConnection, tables: &[&str]) -> String {
+    fingerprint_with(conn, tables, true).await
+}
+
+/// [`fingerprint`], optionally without sequence values: PostgreSQL's crash recovery itself moves
+/// sequences ahead (it WAL-logs them 32 values in advance), whoever was connected.
+pub async fn fingerprint_with(conn: &mut PgConnection, tables: &[&str], with_sequences: bool) -> String {
     // A killed lockscope's backend needs a moment to notice and exit; wait for it first.
     let sessions = lockscope_sessions(conn).await;
     let schema: String = sqlx::query_scalar(
@@ -38,7 +44,8 @@ pub async fn fingerprint(conn: &mut PgConnection, tables: &[&str]) -> String {
             SELECT format('type %s', t.oid::regtype) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
             UNION ALL
-            SELECT format('seq %s %s', seqrelid::regclass, pg_sequence_last_value(seqrelid)) FROM pg_sequence
+            SELECT format('seq %s %s', seqrelid::regclass, CASE WHEN $1 THEN pg_sequence_last_value(seqrelid) END)
+            FROM pg_sequence
             UNION ALL
             SELECT format('prepared %s', gid) FROM pg_prepared_xacts WHERE database = current_database()
             UNION ALL
@@ -47,6 +54,7 @@ pub async fn fingerprint(conn: &mut PgConnection, tables: &[&str]) -> String {
         ) AS t(x)
         "#,
     )
+    .bind(with_sequences)
     .fetch_one(&mut *conn)
     .await
     .expect("schema fingerprint");
@@ -96,7 +104,7 @@ pub async fn dry_run_with(target: &lockscope::db::Target, dir: &Path, options: T
     let plan = lockscope::check::plan(&[dir.to_path_buf()], Direction::Up).expect("plan");
     let options = TraceOptions { mode: Mode::DryRun, ..options };
     let mut trace = trace::run(target, &plan, &options, &TracedBackend::default()).await.expect("trace");
-    lockscope::analyze::analyze(&mut trace);
+    lockscope::analyze::analyze(&plan, &mut trace, &lockscope::analyze::Options::default());
     trace
 }
 

@@ -1,0 +1,416 @@
+//! `lockscope inspect` performance (never a timed test; figures measured in one run on this
+//! machine, on a throwaway server started with max_connections = 1100):
+//!
+//! * cost of one `--watch` sample with 200 and 1,000 connected sessions (a migration blocked by
+//!   an idle transaction, readers queued behind it, half the sessions running queries that hold
+//!   locks, the rest idle);
+//! * pgbench throughput with `inspect --watch --interval 1s` running beside it versus without,
+//!   interleaved rounds, as a ratio;
+//! * introspection of a database with 10,000 tables and 30,000 indexes (issue 3: "well under a
+//!   second").
+//!
+//! Run with `cargo bench --bench watch` (or `scripts/bench.sh`). Scale down for a quick look with
+//! `BENCH_SESSIONS=50,200 BENCH_TABLES=1000 BENCH_PGBENCH_SECONDS=5 BENCH_ROUNDS=1`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lockscope::db::ephemeral::{find_bindir, EphemeralServer};
+use lockscope::db::{self, Target};
+use lockscope::introspect::{
+    self, configure_read_only_session, Definitions, IntrospectOptions, Measure, SessionLimits,
+};
+use lockscope::watch::{self, InspectArgs, Sample, Sampler, SamplerOptions};
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Connection};
+
+/// Set in the child process that plays the watcher during the pgbench rounds.
+const WATCHER_URL: &str = "LOCKSCOPE_BENCH_WATCHER_URL";
+const WATCHER_RECORD: &str = "LOCKSCOPE_BENCH_WATCHER_RECORD";
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    if let Ok(url) = std::env::var(WATCHER_URL) {
+        let record = std::env::var(WATCHER_RECORD).map(PathBuf::from).ok();
+        std::process::exit(runtime.block_on(watcher_child(url, record)));
+    }
+
+    let server = EphemeralServer::start_with_settings(&[
+        ("max_connections", "1100"),
+        ("shared_buffers", "256MB"),
+        ("max_locks_per_transaction", "128"),
+    ])
+    .expect("start the benchmark server");
+    let mut table = String::from("| what | how measured | figure |\n|---|---|---|\n");
+    runtime.block_on(async {
+        let sessions: Vec<usize> = std::env::var("BENCH_SESSIONS")
+            .unwrap_or_else(|_| "200,1000".into())
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+        for count in sessions {
+            sample_cost(&server, count, &mut table).await;
+        }
+        pgbench_ratio(&server, &mut table).await;
+        introspection_speed(&server, &mut table).await;
+    });
+    println!("\n{table}");
+    if let Ok(path) = std::env::var("BENCH_OUTPUT") {
+        std::fs::write(path, &table).expect("write BENCH_OUTPUT");
+    }
+}
+
+/// The watcher as a user runs it: `lockscope inspect --watch --interval 1s --record FILE`, plain
+/// text to a pipe nobody reads. Stops on SIGINT.
+async fn watcher_child(url: String, record: Option<PathBuf>) -> i32 {
+    let args = InspectArgs {
+        database_url: Some(url),
+        watch: true,
+        interval: Duration::from_secs(1),
+        record,
+        no_tui: true,
+        ..InspectArgs::default()
+    };
+    match watch::run(&args).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("watcher: {err}");
+            2
+        }
+    }
+}
+
+async fn admin(server: &EphemeralServer, dbname: &str) -> PgConnection {
+    db::connect(&server.target(dbname), "lockscope-bench").await.expect("connect")
+}
+
+async fn execute(conn: &mut PgConnection, sql: &str) {
+    sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(conn).await.unwrap_or_else(|err| panic!("{sql}: {err}"));
+}
+
+async fn pid_of(conn: &mut PgConnection) -> i32 {
+    sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(conn).await.expect("pid")
+}
+
+async fn wait_until_waiting(monitor: &mut PgConnection, pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted)")
+            .bind(pid)
+            .fetch_one(&mut *monitor)
+            .await
+            .expect("poll");
+        if waiting {
+            return;
+        }
+        assert!(Instant::now() < deadline, "pid {pid} never waited");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn spawn_statement(mut conn: PgConnection, sql: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // Ends with an error when the benchmark terminates the session; that is the point.
+        let _ = sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut conn).await;
+    })
+}
+
+async fn connect_many(target: &Target, count: usize) -> Vec<PgConnection> {
+    let mut connections = Vec::with_capacity(count);
+    while connections.len() < count {
+        let batch = (count - connections.len()).min(50);
+        let opened = connect_batch(target, batch).await;
+        connections.extend(opened);
+    }
+    connections
+}
+
+async fn connect_batch(target: &Target, count: usize) -> Vec<PgConnection> {
+    let mut tasks = Vec::new();
+    for _ in 0..count {
+        let target = target.clone();
+        tasks.push(tokio::spawn(async move { db::connect(&target, "bench-load").await.expect("open a load session") }));
+    }
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.expect("connect task"));
+    }
+    out
+}
+
+fn percentile(mut values: Vec<f64>, at: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let index = ((values.len() - 1) as f64 * at).round() as usize;
+    values[index]
+}
+
+/// One sample's wall time with `count` sessions connected.
+async fn sample_cost(server: &EphemeralServer, count: usize, table: &mut String) {
+    let dbname = format!("load_{count}");
+    let mut admin_conn = admin(server, "postgres").await;
+    execute(&mut admin_conn, &format!("CREATE DATABASE {dbname}")).await;
+    let target = server.target(&dbname);
+    let mut monitor = admin(server, &dbname).await;
+    execute(
+        &mut monitor,
+        "CREATE TABLE orders (id integer PRIMARY KEY, total integer);
+         INSERT INTO orders SELECT g, g FROM generate_series(1, 1000) g;
+         DO $$ BEGIN FOR i IN 1..100 LOOP
+             EXECUTE format('CREATE TABLE t%s (id integer PRIMARY KEY, v integer)', i);
+             EXECUTE format('INSERT INTO t%s SELECT g, g FROM generate_series(1, 100) g', i);
+         END LOOP; END $$;",
+    )
+    .await;
+
+    let started = Instant::now();
+    let mut sessions = connect_many(&target, count).await;
+    let connect_time = started.elapsed();
+    let waiters = (count / 20).max(1);
+    let active = count / 2;
+    // 1 idle transaction holding orders, 1 ALTER waiting, `waiters` SELECTs queued behind it,
+    // `active` long queries each holding a lock on one of t1..t100, the rest idle.
+    let mut holder = sessions.pop().expect("holder");
+    execute(&mut holder, "BEGIN; SELECT count(*) FROM orders").await;
+    let mut alter = sessions.pop().expect("alter");
+    let alter_pid = pid_of(&mut alter).await;
+    let mut tasks = vec![spawn_statement(alter, "ALTER TABLE orders ADD COLUMN note text".into())];
+    wait_until_waiting(&mut monitor, alter_pid).await;
+    for _ in 0..waiters {
+        let mut conn = sessions.pop().expect("waiter");
+        let pid = pid_of(&mut conn).await;
+        tasks.push(spawn_statement(conn, "SELECT count(*) FROM orders".into()));
+        wait_until_waiting(&mut monitor, pid).await;
+    }
+    for i in 0..active.min(sessions.len()) {
+        let conn = sessions.pop().expect("active");
+        tasks.push(spawn_statement(conn, format!("SELECT pg_sleep(3600) FROM t{} LIMIT 1", 1 + i % 100)));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let connected: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        .fetch_one(&mut monitor)
+        .await
+        .expect("count");
+
+    let mut sampler = Sampler::connect(target.clone(), SamplerOptions::default()).await.expect("watcher");
+    for _ in 0..3 {
+        sampler.sample().await.expect("warm-up sample");
+    }
+    let rounds = env_usize("BENCH_SAMPLES", 40);
+    let mut wall_ms = Vec::new();
+    let mut last: Option<Sample> = None;
+    let mut skipped = 0;
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let sample = sampler.sample().await.expect("sample");
+        wall_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        skipped += usize::from(sample.skipped.is_some());
+        last = Some(sample);
+    }
+    let sample = last.expect("samples");
+    let json_bytes = serde_json::to_string(&sample).expect("json").len();
+    let tree_size = watch::tree::flatten(&sample.lock_tree).len();
+    let _ = writeln!(
+        table,
+        "| one `--watch` sample, {connected} sessions connected | wall time of `Sampler::sample()` over a Unix socket (5 queries: pg_locks, pg_blocking_pids for the {} waiting sessions, pg_stat_activity, counts, progress), {rounds} samples after 3 warm-ups; {} sessions in the sample, {tree_size} in the lock tree, {:.0} kB of JSON; {skipped} skipped at the 200 ms statement_timeout | median {:.1} ms, p95 {:.1} ms |",
+        waiters + 1,
+        sample.sessions.len(),
+        json_bytes as f64 / 1024.0,
+        percentile(wall_ms.clone(), 0.5),
+        percentile(wall_ms, 0.95),
+    );
+    println!("{count} sessions: connected in {connect_time:?}; {}", table.lines().last().unwrap_or_default());
+    sampler.close().await;
+
+    // Tear the load down before the next measurement.
+    execute(
+        &mut admin_conn,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}' AND pid <> pg_backend_pid()"
+        ),
+    )
+    .await;
+    drop(holder);
+    drop(sessions);
+    for task in tasks {
+        let _ = task.await;
+    }
+    let _ = monitor.close().await;
+    execute(&mut admin_conn, &format!("DROP DATABASE {dbname} WITH (FORCE)")).await;
+}
+
+fn pgbench(server: &EphemeralServer, args: &[&str]) -> String {
+    let bindir = find_bindir().expect("PostgreSQL binaries");
+    let output = Command::new(bindir.join("pgbench"))
+        .arg("-h")
+        .arg(server.dir())
+        .arg("-p")
+        .arg(server.port().to_string())
+        .args(["-U", "postgres"])
+        .args(args)
+        .env_remove("PGDATABASE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run pgbench");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "pgbench {args:?} failed:\n{text}");
+    text
+}
+
+fn tps(output: &str) -> f64 {
+    output
+        .lines()
+        .find(|line| line.starts_with("tps = "))
+        .and_then(|line| line["tps = ".len()..].split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no tps in pgbench output:\n{output}"))
+}
+
+/// pgbench throughput with and without a watcher process, interleaved.
+async fn pgbench_ratio(server: &EphemeralServer, table: &mut String) {
+    let mut admin_conn = admin(server, "postgres").await;
+    execute(&mut admin_conn, "CREATE DATABASE pgbench").await;
+    pgbench(server, &["-i", "-q", "-s", "10", "pgbench"]);
+    let seconds = env_usize("BENCH_PGBENCH_SECONDS", 15).to_string();
+    let clients = env_usize("BENCH_PGBENCH_CLIENTS", 16).to_string();
+    let rounds = env_usize("BENCH_ROUNDS", 3);
+    let run_args = ["-n", "-c", clients.as_str(), "-j", "2", "-T", seconds.as_str(), "pgbench"];
+    let record_dir = tempfile::tempdir().expect("tempdir");
+    let mut without = Vec::new();
+    let mut with = Vec::new();
+    let mut sample_ms = Vec::new();
+    for round in 0..rounds {
+        without.push(tps(&pgbench(server, &run_args)));
+        let record = record_dir.path().join(format!("round{round}.jsonl"));
+        let mut watcher = Command::new(std::env::current_exe().expect("own path"))
+            .env(WATCHER_URL, server.url("pgbench"))
+            .env(WATCHER_RECORD, &record)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the watcher");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        with.push(tps(&pgbench(server, &run_args)));
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(watcher.id() as libc::pid_t, libc::SIGINT) };
+        let status = watcher.wait().expect("watcher exit");
+        assert!(status.success(), "the watcher failed: {status}");
+        sample_ms.extend(recorded_sample_ms(&record));
+        println!("round {round}: {:.0} tps without, {:.0} tps with the watcher", without[round], with[round]);
+    }
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let (plain, watched) = (median(without.clone()), median(with.clone()));
+    let _ = writeln!(
+        table,
+        "| pgbench throughput with `inspect --watch --interval 1s` | TPC-B-like pgbench (scale 10, {clients} clients, 2 threads, {seconds} s per run), {rounds} interleaved rounds without / with a watcher process (plain output, --record), median tps; the watcher's samples took median {:.1} ms | {:.3}× ({watched:.0} vs {plain:.0} tps) |",
+        percentile(sample_ms, 0.5),
+        watched / plain,
+    );
+    println!("{}", table.lines().last().unwrap_or_default());
+    execute(&mut admin_conn, "DROP DATABASE pgbench WITH (FORCE)").await;
+}
+
+fn recorded_sample_ms(path: &Path) -> Vec<f64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Sample>(line).ok())
+        .filter(|sample| sample.skipped.is_none())
+        .map(|sample| sample.sample_ms)
+        .collect()
+}
+
+/// Introspection of a database with many tables and indexes.
+async fn introspection_speed(server: &EphemeralServer, table: &mut String) {
+    let tables = env_usize("BENCH_TABLES", 10_000);
+    let mut admin_conn = admin(server, "postgres").await;
+    execute(&mut admin_conn, "CREATE DATABASE catalog").await;
+    let mut conn = admin(server, "catalog").await;
+    let started = Instant::now();
+    for first in (1..=tables).step_by(1000) {
+        let last = (first + 999).min(tables);
+        execute(
+            &mut conn,
+            &format!(
+                "DO $$ BEGIN FOR i IN {first}..{last} LOOP
+                     EXECUTE format('CREATE TABLE t%s (id integer PRIMARY KEY, a integer, b text, c integer)', i);
+                     EXECUTE format('CREATE INDEX t%s_a ON t%s (a)', i, i);
+                     EXECUTE format('CREATE INDEX t%s_ca ON t%s (c, a) INCLUDE (b)', i, i);
+                 END LOOP; END $$;"
+            ),
+        )
+        .await;
+    }
+    let _ = conn.close().await;
+    let target = server.target("catalog");
+    println!("created {tables} tables in {:?}", started.elapsed());
+
+    let limits = SessionLimits { statement_timeout: Duration::from_secs(30), lock_timeout: Duration::from_millis(100) };
+    let measure = |options: IntrospectOptions, rounds: usize, fresh: bool| {
+        let target = target.clone();
+        async move {
+            let mut times = Vec::new();
+            let mut counts = (0, 0, 0);
+            let mut warm: Option<PgConnection> = None;
+            for _ in 0..rounds {
+                let mut conn = match warm.take() {
+                    Some(conn) if !fresh => conn,
+                    _ => {
+                        let mut conn = db::connect(&target, "lockscope-bench").await.expect("connect");
+                        configure_read_only_session(&mut conn, limits).await.expect("configure");
+                        if !fresh {
+                            introspect::introspect(&mut conn, &options).await.expect("warm up");
+                        }
+                        conn
+                    }
+                };
+                let started = Instant::now();
+                let found = introspect::introspect(&mut conn, &options).await.expect("introspect");
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+                counts = (found.tables.len(), found.indexes.len(), found.constraints.len());
+                if fresh {
+                    let _ = conn.close().await;
+                } else {
+                    warm = Some(conn);
+                }
+            }
+            (percentile(times, 0.5), counts)
+        }
+    };
+    let default = IntrospectOptions::default();
+    let (cold, (t, i, c)) = measure(default.clone(), 5, true).await;
+    let (warm, _) = measure(default.clone(), 5, false).await;
+    let (all_sizes, _) =
+        measure(IntrospectOptions { measure: Measure::All, definitions: Definitions::Flagged }, 3, true).await;
+    let (all_definitions, _) =
+        measure(IntrospectOptions { measure: Measure::Largest(20), definitions: Definitions::All }, 3, true).await;
+    let _ = writeln!(
+        table,
+        "| introspection, {t} tables / {i} indexes / {c} constraints | `introspect::introspect` with the defaults `inspect` uses (relpages estimates for all, exact sizes of the 20 largest, definitions of invalid indexes and NOT VALID constraints), new connection each time (cold caches), median of 5 | {cold:.0} ms (warm connection: {warm:.0} ms) |"
+    );
+    let _ = writeln!(
+        table,
+        "| introspection, everything exact | same schema, exact sizes of every table (`Measure::All`: opens all {} relations) / every definition (`Definitions::All`), cold, median of 3 | {all_sizes:.0} ms / {all_definitions:.0} ms |",
+        t + i
+    );
+    let started = Instant::now();
+    let mut sampler = Sampler::connect(target.clone(), SamplerOptions::default()).await.expect("connect");
+    let overview = watch::overview::gather(&mut sampler, "bench", Duration::from_secs(30)).await.expect("overview");
+    let overview_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _ = writeln!(
+        table,
+        "| `lockscope inspect` overview, {t} tables | connect + introspection + one sample, as the one-shot command does (`overview::gather`), one run | {overview_ms:.0} ms ({} unused indexes listed) |",
+        overview.unused_indexes.len()
+    );
+    let rows: Vec<&str> = table.lines().collect();
+    println!("{}", rows[rows.len().saturating_sub(3)..].join("\n"));
+    sampler.close().await;
+    execute(&mut admin_conn, "DROP DATABASE catalog WITH (FORCE)").await;
+}

@@ -1,0 +1,3 @@
+-- file: 001_add_status.up.sql
+SET lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text;

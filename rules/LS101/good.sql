@@ -1,0 +1,6 @@
+-- file: 001_add_status.up.sql
+SET lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text;
+-- file: 001_add_status.down.sql
+SET lock_timeout = '2s';
+ALTER TABLE users DROP COLUMN IF EXISTS nickname;

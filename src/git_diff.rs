@@ -1,0 +1,123 @@
+//! `--git-diff REF`: which migration files were added or changed since REF, asked of `git` on the
+//! command line, and what that means for the plan — the changed migrations are judged, the
+//! pending ones before them still run first (as context) so the schema is right.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::check::Plan;
+use crate::error::{Error, Result};
+use crate::report::Scope;
+use crate::trace::Trace;
+
+/// Files added or changed since a git reference (canonical paths), untracked files included.
+#[derive(Debug, Clone, Default)]
+pub struct Changed {
+    /// The reference as given.
+    pub base: String,
+    files: HashSet<PathBuf>,
+}
+
+impl Changed {
+    /// Whether `path` (any form that exists on disk) was added or changed.
+    pub fn contains(&self, path: &Path) -> bool {
+        path.canonicalize().map(|p| self.files.contains(&p)).unwrap_or(false)
+    }
+}
+
+/// Asks git which files changed between REF's merge base with HEAD and the working tree (so
+/// `--git-diff origin/main` on a branch means "what this branch changes"), plus untracked files.
+/// `paths` are the migration paths given on the command line; the first locates the repository.
+pub fn changed_since(base: &str, paths: &[PathBuf]) -> Result<Changed> {
+    let start = paths.first().map(PathBuf::as_path).unwrap_or(Path::new("."));
+    let start =
+        if start.is_dir() { start.to_path_buf() } else { start.parent().unwrap_or(Path::new(".")).to_path_buf() };
+    let start = if start.as_os_str().is_empty() { PathBuf::from(".") } else { start };
+    let toplevel = git(&start, &["rev-parse", "--show-toplevel"]).map_err(|err| {
+        Error::Usage(format!("--git-diff {base}: {} is not inside a git work tree: {err}", start.display()))
+    })?;
+    let toplevel = PathBuf::from(toplevel.trim_end_matches(['\n', '\r']));
+    git(&toplevel, &["rev-parse", "--verify", "--quiet", &format!("{base}^{{commit}}")]).map_err(|_| {
+        Error::Usage(format!(
+            "--git-diff {base}: git knows no commit {base:?} in {} (in CI, fetch it first, e.g. actions/checkout with \
+             fetch-depth: 0)",
+            toplevel.display()
+        ))
+    })?;
+    // The merge base, so changes that landed on REF after the branch started do not count; a
+    // shallow clone may not have it, then REF itself is compared with.
+    let compare_with = git(&toplevel, &["merge-base", base, "HEAD"])
+        .map(|out| out.trim().to_string())
+        .unwrap_or_else(|_| base.to_string());
+    let diff = git(&toplevel, &["diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", &compare_with, "--"])
+        .map_err(|err| Error::Usage(format!("--git-diff {base}: git diff failed: {err}")))?;
+    let untracked = git(&toplevel, &["ls-files", "-z", "--others", "--exclude-standard"])
+        .map_err(|err| Error::Usage(format!("--git-diff {base}: git ls-files failed: {err}")))?;
+    let files = diff
+        .split('\0')
+        .chain(untracked.split('\0'))
+        .filter(|name| !name.is_empty())
+        .filter_map(|name| toplevel.join(name).canonicalize().ok())
+        .collect();
+    Ok(Changed { base: base.to_string(), files })
+}
+
+fn git(dir: &Path, args: &[&str]) -> std::result::Result<String, String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|err| format!("cannot run git ({err}); --git-diff needs git on the PATH"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
+    }
+}
+
+/// Keeps, in the plan, the changed migrations and the pending ones before the last of them
+/// (context, to be traced but not judged); later unchanged ones are not run. `plan` already holds
+/// only pending migrations when a target's ledger was read.
+pub fn narrow(plan: &mut Plan, changed: &Changed) -> Scope {
+    let discovery = &plan.discovery;
+    let is_changed = |index: usize| {
+        discovery
+            .migrations
+            .get(index)
+            .is_some_and(|m| m.up.iter().chain(m.down.iter()).any(|f| changed.contains(&f.path)))
+    };
+    let planned_changed: Vec<bool> = plan.sources.iter().map(|source| is_changed(*source)).collect();
+    let last = planned_changed.iter().rposition(|c| *c);
+    let mut keep = vec![false; discovery.migrations.len()];
+    let mut context = Vec::new();
+    if let Some(last) = last {
+        for (position, source) in plan.sources.iter().enumerate().take(last + 1) {
+            keep[*source] = true;
+            if !planned_changed[position] {
+                if let Some(migration) = plan.migrations.get(position) {
+                    context.push(migration.path.display().to_string());
+                }
+            }
+        }
+    }
+    let skipped: Vec<String> = (0..discovery.migrations.len())
+        .filter(|index| is_changed(*index) && !plan.sources.contains(index))
+        .filter_map(|index| {
+            let migration = &discovery.migrations[index];
+            migration.up.as_ref().or(migration.down.as_ref()).map(|f| f.path.display().to_string())
+        })
+        .collect();
+    plan.retain_sources(&keep);
+    Scope { base: changed.base.clone(), context, skipped }
+}
+
+/// Context migrations are not judged: their findings are dropped from the trace.
+pub fn drop_context_findings(trace: &mut Trace, scope: &Scope) {
+    for migration in trace.migrations.iter_mut().filter(|m| scope.context.contains(&m.path)) {
+        for statement in &mut migration.statements {
+            statement.findings.clear();
+        }
+    }
+}

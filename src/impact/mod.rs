@@ -1,0 +1,253 @@
+//! The trace turned into impact: what each lock costs on this database — the size and rows of
+//! what it locks, how long it is held, what it blocks and how busy the table is — a risk level,
+//! and, with a production snapshot, the same scaled to production sizes. Also the findings about
+//! indexes the workload uses or not.
+
+pub mod index_usage;
+pub mod model;
+pub mod snapshot;
+
+use std::collections::BTreeMap;
+
+pub use model::*;
+
+use crate::introspect::{Introspection, TableInfo};
+use crate::locks::LockMode;
+use crate::trace::{StatementTrace, Trace};
+
+/// Relations at or above this many rows count as big for the risk level.
+pub const BIG_ROWS: f64 = 100_000.0;
+/// Relations at or above this many rows count as huge.
+pub const HUGE_ROWS: f64 = 1_000_000.0;
+
+/// Adds a [`StatementImpact`] to every executed or reported statement of `trace`. `target` is the
+/// introspection of the database the trace ran on (sizes, activity); `production` a snapshot.
+pub fn assess(trace: &mut Trace, target: Option<&Introspection>, production: Option<&Introspection>) {
+    for migration in &mut trace.migrations {
+        let durations: Vec<f64> = migration.statements.iter().map(|s| s.duration_ms.unwrap_or(0.0)).collect();
+        let estimates: Vec<Option<ProductionEstimate>> = migration
+            .statements
+            .iter()
+            .map(|statement| production.map(|prod| estimate(statement, target, prod)))
+            .collect();
+        for (index, statement) in migration.statements.iter_mut().enumerate() {
+            // Locks are held from the statement to the end of its migration's transaction.
+            let hold_ms: f64 = durations[index..].iter().sum();
+            let production_estimate = estimates[index].clone().map(|mut estimate| {
+                estimate.hold_ms = estimates[index..].iter().map(|e| e.as_ref().map_or(0.0, |e| e.duration_ms)).sum();
+                estimate
+            });
+            statement.impact = Some(statement_impact(statement, hold_ms, target, production, production_estimate));
+        }
+    }
+}
+
+fn statement_impact(
+    statement: &StatementTrace,
+    hold_ms: f64,
+    target: Option<&Introspection>,
+    production: Option<&Introspection>,
+    production_estimate: Option<ProductionEstimate>,
+) -> StatementImpact {
+    let mut strongest: BTreeMap<&str, (LockMode, &str)> = BTreeMap::new();
+    for lock in &statement.locks {
+        let entry = strongest.entry(lock.relation.as_str()).or_insert((lock.mode, lock.relkind.as_str()));
+        if lock.mode > entry.0 {
+            entry.0 = lock.mode;
+        }
+    }
+    let effective_hold = production_estimate.as_ref().map_or(hold_ms, |p| p.hold_ms);
+    let relations: Vec<RelationImpact> = strongest
+        .into_iter()
+        .map(|(relation, (mode, relkind))| {
+            let table = table_of(relation, target);
+            let activity = table_of(relation, production)
+                .zip(production)
+                .map(|(t, intro)| activity(t, intro, "production snapshot"))
+                .or_else(|| table.zip(target).map(|(t, intro)| activity(t, intro, "target")));
+            let queued_per_s = activity.as_ref().map(|a| {
+                if mode.blocks_reads() {
+                    a.reads_per_s + a.writes_per_s
+                } else if mode.blocks_writes() {
+                    a.writes_per_s
+                } else {
+                    0.0
+                }
+            });
+            RelationImpact {
+                relation: relation.to_string(),
+                relkind: relkind.to_string(),
+                mode: mode.pg_name().to_string(),
+                blocks: mode.blocks_in_words().to_string(),
+                rows: rows_here(statement, relation).or_else(|| table.map(TableInfo::rows)),
+                total_bytes: table.map(|t| t.size.total_bytes),
+                hold_ms,
+                activity,
+                queued_per_s,
+                queued_estimate: queued_per_s.map(|rate| rate * effective_hold / 1000.0),
+            }
+        })
+        .collect();
+    let (risk, risk_reasons) = risk(statement, &relations, effective_hold, production_estimate.is_some());
+    StatementImpact { risk, risk_reasons, relations, production: production_estimate }
+}
+
+/// The introspected table behind a relation name (`schema.table`, or its TOAST).
+fn table_of<'a>(relation: &str, introspection: Option<&'a Introspection>) -> Option<&'a TableInfo> {
+    let name = relation.trim_end_matches(" (TOAST)").trim_end_matches(" (TOAST index)");
+    introspection?.table_named(name)
+}
+
+/// Rows the statement itself saw in `relation`: rows read per full scan, else the rewrite's estimate.
+fn rows_here(statement: &StatementTrace, relation: &str) -> Option<f64> {
+    statement
+        .scans
+        .iter()
+        .find(|scan| scan.relation == relation)
+        .map(|scan| scan.rows as f64 / scan.scans.max(1) as f64)
+        .or_else(|| {
+            statement
+                .rewrites
+                .iter()
+                .find(|rewrite| rewrite.relation == relation && rewrite.rows_estimate >= 0.0)
+                .map(|rewrite| rewrite.rows_estimate)
+        })
+}
+
+fn activity(table: &TableInfo, introspection: &Introspection, source: &str) -> Activity {
+    let seconds = introspection.server.stats_age_s.unwrap_or(introspection.server.uptime_s).max(1.0);
+    let a = &table.activity;
+    Activity {
+        reads_per_s: (a.seq_scan + a.idx_scan) as f64 / seconds,
+        writes_per_s: (a.n_tup_ins + a.n_tup_upd + a.n_tup_del) as f64 / seconds,
+        source: source.to_string(),
+    }
+}
+
+/// Scales the statement's measured time to production: by the production/here row ratio of the
+/// table it rewrote or scanned (the work that grows with size); unchanged when it did neither.
+fn estimate(
+    statement: &StatementTrace,
+    target: Option<&Introspection>,
+    production: &Introspection,
+) -> ProductionEstimate {
+    let measured = statement.duration_ms.unwrap_or(0.0);
+    let heavy: Vec<&str> = statement
+        .rewrites
+        .iter()
+        .filter(|r| r.relkind == "table")
+        .map(|r| r.relation.as_str())
+        .chain(statement.scans.iter().map(|s| s.relation.as_str()))
+        .collect();
+    if heavy.is_empty() {
+        return ProductionEstimate {
+            duration_ms: measured,
+            hold_ms: 0.0,
+            scale: 1.0,
+            basis: "no rewrite or full scan: the time does not grow with table size".into(),
+        };
+    }
+    // The table with the most rows on production dominates the cost.
+    let mut best: Option<(f64, String)> = None;
+    for relation in heavy {
+        let Some(prod_table) = table_of(relation, Some(production)) else { continue };
+        let prod_rows = prod_table.rows();
+        let here_rows = rows_here(statement, relation).or_else(|| table_of(relation, target).map(TableInfo::rows));
+        let (scale, basis) = match here_rows {
+            Some(here) if here >= 1.0 => (
+                prod_rows / here,
+                format!(
+                    "{relation}: {} rows on production vs {} here (×{:.2})",
+                    human_count(prod_rows),
+                    human_count(here),
+                    prod_rows / here
+                ),
+            ),
+            _ => (
+                1.0,
+                format!(
+                    "{relation}: {} rows on production but none here, so this run's time can't be scaled; \
+                     trace against a staging copy with data",
+                    human_count(prod_rows)
+                ),
+            ),
+        };
+        if best.as_ref().is_none_or(|(s, _)| scale > *s) {
+            best = Some((scale, basis));
+        }
+    }
+    match best {
+        Some((scale, basis)) => ProductionEstimate { duration_ms: measured * scale, hold_ms: 0.0, scale, basis },
+        None => ProductionEstimate {
+            duration_ms: measured,
+            hold_ms: 0.0,
+            scale: 1.0,
+            basis: "the relations it rewrote or scanned are not in the production snapshot".into(),
+        },
+    }
+}
+
+/// Combines lock strength, hold time, rewrite/scan and size into a level (README, "Risk levels").
+fn risk(
+    statement: &StatementTrace,
+    relations: &[RelationImpact],
+    hold_ms: f64,
+    on_production: bool,
+) -> (Risk, Vec<String>) {
+    let mut level = Risk::Low;
+    let mut reasons = Vec::new();
+    let hold_words =
+        format!("{}{}", crate::report::table::format_ms(hold_ms), if on_production { " on production" } else { "" });
+    for relation in relations {
+        let mode = LockMode::parse(&relation.mode).unwrap_or(LockMode::AccessShare);
+        let blocks_reads = mode.blocks_reads();
+        let blocks_writes = mode.blocks_writes();
+        if !blocks_writes {
+            continue;
+        }
+        let rows = relation.rows.unwrap_or(0.0);
+        let heavy = statement.rewrites.iter().any(|r| r.relation == relation.relation)
+            || statement.scans.iter().any(|s| s.relation == relation.relation && s.rows > 0);
+        let queued = relation.queued_estimate.unwrap_or(0.0);
+        let this = if blocks_reads {
+            if hold_ms >= 10_000.0 || (heavy && rows >= HUGE_ROWS) || queued >= 1000.0 {
+                Risk::Critical
+            } else if hold_ms >= 1_000.0 || (heavy && rows >= BIG_ROWS) || queued >= 100.0 {
+                Risk::High
+            } else if hold_ms >= 100.0 || (heavy && rows > 0.0) {
+                Risk::Medium
+            } else {
+                Risk::Low
+            }
+        } else if hold_ms >= 10_000.0 || (heavy && rows >= HUGE_ROWS) || queued >= 1000.0 {
+            Risk::High
+        } else if hold_ms >= 1_000.0 || (heavy && rows >= BIG_ROWS) || queued >= 100.0 {
+            Risk::Medium
+        } else {
+            Risk::Low
+        };
+        if this > Risk::Low {
+            let mut reason = format!("{} on {} {} for {hold_words}", relation.mode, relation.relation, relation.blocks);
+            if heavy {
+                reason.push_str(&format!(" while it rewrites or scans {} rows", human_count(rows)));
+            }
+            if queued >= 1.0 {
+                reason.push_str(&format!("; ~{} queries would queue", human_count(queued)));
+            }
+            reasons.push(reason);
+        }
+        level = level.max(this);
+    }
+    (level, reasons)
+}
+
+/// `1.2M`, `34k`, `512`.
+pub fn human_count(value: f64) -> String {
+    if value >= 1_000_000.0 {
+        format!("{:.1}M", value / 1_000_000.0)
+    } else if value >= 10_000.0 {
+        format!("{:.0}k", value / 1000.0)
+    } else {
+        format!("{value:.0}")
+    }
+}

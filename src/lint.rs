@@ -1,0 +1,135 @@
+//! `lockscope lint`: the same rules as `check`, from the SQL alone — no database, nothing executed.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::analyze::{self, MigrationFindings, Options, Pairing, Subject, NEWEST_PG, OLDEST_PG};
+use crate::cli::LintArgs;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::report;
+use crate::source::{self, Direction};
+use crate::sql::{self, Statement};
+use crate::trace::Finding;
+
+/// One migration script and what the rules found in it.
+#[derive(Debug)]
+pub struct LintedScript {
+    /// The script for the linted direction; when it does not exist, its counterpart's path.
+    pub path: PathBuf,
+    pub version: String,
+    pub name: String,
+    pub direction: Direction,
+    /// Empty when the script for the direction does not exist.
+    pub statements: Vec<Statement>,
+    pub pairing: Pairing,
+    pub no_transaction: bool,
+    pub findings: MigrationFindings,
+}
+
+/// Everything `lint` found.
+#[derive(Debug)]
+pub struct LintReport {
+    /// The PostgreSQL major version the findings answer for.
+    pub pg_version: u32,
+    /// The `lockscope.toml` in force, if any.
+    pub config: Option<PathBuf>,
+    pub scripts: Vec<LintedScript>,
+}
+
+impl LintReport {
+    /// Every finding, in migration and statement order.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.scripts.iter().flat_map(|s| s.findings.all())
+    }
+}
+
+/// Lints the migrations in `paths` for `direction`. Unreadable or unparsable files are an error
+/// naming file and line; a missing script of a pair is a finding, not an error.
+pub fn lint_paths(paths: &[PathBuf], direction: Direction, options: Options) -> Result<LintReport> {
+    let mut migrations = source::discover(paths)?;
+    if direction == Direction::Down {
+        migrations.reverse();
+    }
+    let mut scripts = Vec::with_capacity(migrations.len());
+    for migration in &migrations {
+        let (path, statements) = match migration.file(direction) {
+            Some(file) => (file.path.clone(), sql::parse_file(&file.path, &file.text)?),
+            None => {
+                let other = migration.up.as_ref().or(migration.down.as_ref());
+                (other.map(|f| f.path.clone()).unwrap_or_default(), Vec::new())
+            }
+        };
+        scripts.push(LintedScript {
+            path,
+            version: migration.version.clone(),
+            name: migration.name.clone(),
+            direction,
+            statements,
+            pairing: Pairing::of(migration),
+            no_transaction: migration.no_transaction,
+            findings: MigrationFindings::default(),
+        });
+    }
+    let subjects: Vec<Subject<'_>> = scripts
+        .iter()
+        .map(|s| Subject {
+            path: &s.path,
+            version: &s.version,
+            direction: s.direction,
+            statements: &s.statements,
+            no_transaction: s.no_transaction,
+            pairing: s.pairing,
+        })
+        .collect();
+    let findings = analyze::evaluate(&subjects, None, &options);
+    for (script, found) in scripts.iter_mut().zip(findings) {
+        script.findings = found;
+    }
+    Ok(LintReport { pg_version: options.pg_major(None), config: options.config.path.clone(), scripts })
+}
+
+/// The PostgreSQL version to judge for: the flag, else the configuration, else the newest.
+pub fn pg_version(flag: Option<u32>, config: &Config) -> Result<u32> {
+    let version = flag.or(config.pg_version).unwrap_or(NEWEST_PG);
+    if !(OLDEST_PG..=NEWEST_PG).contains(&version) {
+        return Err(Error::Usage(format!(
+            "--pg-version {version}: lockscope knows PostgreSQL {OLDEST_PG} to {NEWEST_PG} (give the major version, e.g. 16)"
+        )));
+    }
+    Ok(version)
+}
+
+/// Runs `lockscope lint` end to end and returns the exit code (0, or 1 for findings at or above
+/// `--fail-on`).
+pub fn run(args: &LintArgs) -> Result<i32> {
+    let config = Config::load(args.config.as_deref())?;
+    let pg = pg_version(args.pg_version, &config)?;
+    let options = Options { config, pg_version: Some(pg), ..Options::default() };
+    let changed = args.git_diff.as_deref().map(|base| crate::git_diff::changed_since(base, &args.paths)).transpose()?;
+    let mut report = lint_paths(&args.paths, args.direction, options)?;
+    // Judged with every migration in view, reported for the changed ones only.
+    let scope = changed.map(|changed| {
+        report.scripts.retain(|script| changed.contains(&script.path));
+        report::Scope { base: changed.base.clone(), ..report::Scope::default() }
+    });
+    let color = args.output.is_none()
+        && !args.no_color
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+    let subject = report::Subject::lint(&report).with_scope(scope);
+    let render_options = report::RenderOptions { color, fail_on: args.fail_on, base: std::env::current_dir().ok() };
+    let text = report::render(&subject, args.format, &render_options);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|err| Error::Output { path: path.clone(), message: err.to_string() })?
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+        }
+    }
+    let tripped = report.findings().any(|f| args.fail_on.trips(f.severity));
+    Ok(i32::from(tripped))
+}

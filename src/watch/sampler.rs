@@ -1,0 +1,551 @@
+//! Takes samples: a handful of cheap catalog queries on one read-only connection, turned into a
+//! [`Sample`]. A query that times out makes a skipped sample, a dropped connection is re-opened on
+//! the next sample (and the sample says so); neither is an error.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Connection, Row};
+
+use crate::db::{self, Target};
+use crate::error::{Error, Result};
+use crate::introspect::{self, configure_read_only_session, human_duration, ServerInfo, SessionLimits};
+
+use super::alerts::{self, AlertRules, CancelRequest};
+use super::classify::{looks_like_ddl, Focus};
+use super::model::{Action, HeldLock, Sample, Session, Summary, WaitingFor, SCHEMA_VERSION};
+use super::progress::{ProgressRow, ProgressTracker};
+use super::queue::{build_queues, LockRow};
+use super::tree::{BlockingEdge, BlockingGraph};
+
+const LOCKS_SQL: &str = include_str!("../../sql/watch_locks.sql");
+const BLOCKING_SQL: &str = include_str!("../../sql/watch_blocking.sql");
+const SESSIONS_SQL: &str = include_str!("../../sql/watch_sessions.sql");
+const SUMMARY_SQL: &str = include_str!("../../sql/watch_summary.sql");
+const PROGRESS_SQL: &str = include_str!("../../sql/watch_progress.sql");
+const CANCEL_SQL: &str = include_str!("../../sql/watch_cancel.sql");
+
+/// The `application_name` of every lockscope monitoring session.
+pub const APPLICATION_NAME: &str = "lockscope-inspect";
+
+/// `pg_locks.waitstart` exists from PostgreSQL 14.
+const WAITSTART_SINCE: i32 = 140_000;
+
+/// How a sampler behaves.
+#[derive(Debug, Clone)]
+pub struct SamplerOptions {
+    pub limits: SessionLimits,
+    /// Query text is cut at this many characters.
+    pub query_length: usize,
+    pub focus: Focus,
+    pub rules: AlertRules,
+    /// How long one reconnection attempt may take before the sample is skipped.
+    pub reconnect_timeout: Duration,
+}
+
+impl Default for SamplerOptions {
+    fn default() -> Self {
+        SamplerOptions {
+            limits: SessionLimits::default(),
+            query_length: 1000,
+            focus: Focus::default(),
+            rules: AlertRules::default(),
+            reconnect_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// A live connection that samples the server.
+pub struct Sampler {
+    target: Target,
+    options: SamplerOptions,
+    conn: Option<PgConnection>,
+    own_pid: Option<i32>,
+    server: Option<ServerInfo>,
+    tracker: ProgressTracker,
+    clock: Instant,
+    /// Since when, and why, the connection is gone.
+    lost: Option<(Instant, String)>,
+    attempted_cancels: Vec<(i32, i64)>,
+}
+
+/// Why a sample could not be taken.
+enum Failure {
+    /// Our own statement or lock timeout: skip this sample.
+    Skipped(String),
+    /// The connection is gone: skip, reconnect next time.
+    Lost(String),
+    /// Anything else.
+    Failed(Error),
+}
+
+impl Failure {
+    fn from_sqlx(doing: &str, err: sqlx::Error) -> Failure {
+        if is_connection_loss(&err) {
+            return Failure::Lost(db::redact(&format!("{doing}: {err}")));
+        }
+        match introspect::SampleError::classify(doing, err) {
+            introspect::SampleError::Skipped(reason) => Failure::Skipped(reason),
+            introspect::SampleError::Failed(err) => Failure::Failed(err),
+        }
+    }
+}
+
+/// Errors after which the connection cannot be used again.
+fn is_connection_loss(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
+    }
+}
+
+impl Sampler {
+    /// Connects and configures the monitoring session. Fails (exit 2) when the target cannot be
+    /// reached at all: reconnecting is only for connections that worked once.
+    pub async fn connect(target: Target, options: SamplerOptions) -> Result<Sampler> {
+        let mut sampler = Sampler {
+            target,
+            options,
+            conn: None,
+            own_pid: None,
+            server: None,
+            tracker: ProgressTracker::default(),
+            clock: Instant::now(),
+            lost: None,
+            attempted_cancels: Vec::new(),
+        };
+        sampler.open().await?;
+        Ok(sampler)
+    }
+
+    /// The server as of the last (re)connection.
+    pub fn server(&self) -> Option<&ServerInfo> {
+        self.server.as_ref()
+    }
+
+    /// lockscope's own backend pid on the current connection.
+    pub fn own_pid(&self) -> Option<i32> {
+        self.own_pid
+    }
+
+    /// The monitoring connection, when connected (for a one-off introspection).
+    pub fn connection(&mut self) -> Option<&mut PgConnection> {
+        self.conn.as_mut()
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &SamplerOptions {
+        &self.options
+    }
+
+    async fn open(&mut self) -> Result<()> {
+        let mut conn = db::connect(&self.target, APPLICATION_NAME).await?;
+        configure_read_only_session(&mut conn, self.options.limits).await?;
+        let own_pid: i32 = sqlx::query_scalar("SELECT pg_catalog.pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|err| introspect::db_error("reading lockscope's own pid", err))?;
+        let server = introspect::server_info(&mut conn).await?;
+        self.own_pid = Some(own_pid);
+        self.server = Some(server);
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    /// Closes the connection politely.
+    pub async fn close(mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = conn.close().await;
+        }
+    }
+
+    /// Takes one sample. Timeouts and lost connections give a skipped sample (reconnecting
+    /// first if needed); only an unexpected query failure is an error.
+    pub async fn sample(&mut self) -> Result<Sample> {
+        let started = Instant::now();
+        let sampled_at = introspect::rfc3339_now();
+        let mut events = Vec::new();
+        if self.conn.is_none() {
+            let attempt = tokio::time::timeout(self.options.reconnect_timeout, self.open()).await;
+            match attempt {
+                Ok(Ok(())) => {
+                    if let Some((since, why)) = self.lost.take() {
+                        events.push(format!(
+                            "reconnected after {} (connection was lost: {why})",
+                            human_duration(since.elapsed().as_secs_f64())
+                        ));
+                    }
+                }
+                Ok(Err(err)) => {
+                    return Ok(self.lost_sample(sampled_at, started, &err.to_string()));
+                }
+                Err(_) => {
+                    let reason =
+                        format!("no answer within {}", human_duration(self.options.reconnect_timeout.as_secs_f64()));
+                    return Ok(self.lost_sample(sampled_at, started, &reason));
+                }
+            }
+        }
+        match self.try_sample(&sampled_at, started).await {
+            Ok(mut sample) => {
+                sample.events = events;
+                Ok(sample)
+            }
+            Err(Failure::Skipped(reason)) => {
+                let mut sample = Sample::skipped(sampled_at, reason, elapsed_ms(started));
+                sample.events = events;
+                Ok(sample)
+            }
+            Err(Failure::Lost(reason)) => {
+                self.conn = None;
+                self.lost = Some((Instant::now(), reason.clone()));
+                let mut sample = Sample::skipped(
+                    sampled_at,
+                    format!("connection lost ({reason}); reconnecting"),
+                    elapsed_ms(started),
+                );
+                sample.events = events;
+                sample.events.push(format!("connection lost: {reason}; reconnecting"));
+                Ok(sample)
+            }
+            Err(Failure::Failed(err)) => Err(err),
+        }
+    }
+
+    fn lost_sample(&mut self, sampled_at: String, started: Instant, why: &str) -> Sample {
+        let since = self.lost.get_or_insert_with(|| (Instant::now(), why.to_string())).0;
+        Sample::skipped(
+            sampled_at,
+            format!(
+                "not connected for {}: {}; retrying",
+                human_duration(since.elapsed().as_secs_f64()),
+                db::redact(why)
+            ),
+            elapsed_ms(started),
+        )
+    }
+
+    async fn try_sample(&mut self, sampled_at: &str, started: Instant) -> Result<Sample, Failure> {
+        let own_pid = self.own_pid;
+        let version_num = self.server.as_ref().map_or(0, |server| server.version_num);
+        let hidden = self.server.as_ref().and_then(|server| server.privileges.hidden()).map(str::to_string);
+        let now_s = self.clock.elapsed().as_secs_f64();
+        let conn = self.conn.as_mut().expect("connected above");
+
+        let locks = fetch_locks(conn, version_num).await?;
+        let waiting: BTreeSet<i32> = locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
+        let edges = if waiting.is_empty() { Vec::new() } else { fetch_edges(conn, &waiting, &locks).await? };
+        let graph = BlockingGraph::new(&edges, own_pid);
+        let mut involved: BTreeSet<i32> = locks.iter().map(|row| row.pid).collect();
+        involved.extend(graph.blocked_by.values().flatten().copied());
+        let session_rows = fetch_sessions(conn, &involved, self.options.query_length).await?;
+        let summary = fetch_summary(conn).await?;
+        let progress_rows = fetch_progress(conn).await?;
+        let progress = self.tracker.observe(&progress_rows, now_s);
+
+        let queues = build_queues(&locks);
+        let lock_tree = graph.tree();
+        let mut sessions = assemble_sessions(session_rows, &locks, &graph, &self.options.focus);
+        let in_progress: BTreeSet<i32> = progress.iter().map(|p| p.pid).collect();
+        if !self.options.focus.is_explicit() {
+            for session in &mut sessions {
+                session.migration |= in_progress.contains(&session.pid);
+            }
+        }
+
+        let mut sample = Sample {
+            schema_version: SCHEMA_VERSION,
+            sampled_at: sampled_at.to_string(),
+            skipped: None,
+            sample_ms: 0.0,
+            sessions,
+            lock_tree,
+            queues,
+            progress,
+            alerts: Vec::new(),
+            actions: Vec::new(),
+            summary,
+            events: Vec::new(),
+            hidden,
+        };
+        sample.alerts = alerts::alerts(&sample, &self.options.rules);
+        let requests =
+            alerts::cancel_requests(&sample, &self.options.rules, &self.options.focus, &self.attempted_cancels);
+        for request in requests {
+            self.attempted_cancels.push((request.pid, request.query_start_us));
+            let conn = self.conn.as_mut().expect("connected above");
+            sample.actions.push(cancel(conn, &request).await?);
+        }
+        sample.sample_ms = elapsed_ms(started);
+        Ok(sample)
+    }
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+async fn fetch_locks(conn: &mut PgConnection, version_num: i32) -> Result<Vec<LockRow>, Failure> {
+    let sql = if version_num >= WAITSTART_SINCE {
+        LOCKS_SQL.to_string()
+    } else {
+        LOCKS_SQL.replace("l.waitstart", "NULL::timestamptz AS waitstart")
+    };
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|err| Failure::from_sqlx("reading pg_locks", err))?;
+    Ok(rows
+        .iter()
+        .filter(|row| row.get::<bool, _>("in_this_database") || !row.get::<bool, _>("granted"))
+        .map(|row| LockRow {
+            pid: row.get("pid"),
+            locktype: row.get("locktype"),
+            mode: row.get("mode"),
+            granted: row.get("granted"),
+            waited_s: row.get("waited_s"),
+            relation_oid: row.get("relation_oid"),
+            relation: row.get("relation"),
+            transactionid: row.get("transactionid"),
+        })
+        .collect())
+}
+
+async fn fetch_edges(
+    conn: &mut PgConnection,
+    waiting: &BTreeSet<i32>,
+    locks: &[LockRow],
+) -> Result<Vec<BlockingEdge>, Failure> {
+    let pids: Vec<i32> = waiting.iter().copied().collect();
+    let rows = sqlx::query(BLOCKING_SQL)
+        .bind(&pids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|err| Failure::from_sqlx("reading pg_blocking_pids", err))?;
+    let waited: HashMap<i32, f64> = locks
+        .iter()
+        .filter(|row| !row.granted)
+        .filter_map(|row| row.waited_s.map(|waited| (row.pid, waited)))
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let pid: i32 = row.get("pid");
+            BlockingEdge { pid, blocked_by: row.get("blocked_by"), waited_s: waited.get(&pid).copied() }
+        })
+        .collect())
+}
+
+/// One row of `sql/watch_sessions.sql`.
+struct SessionRow {
+    pid: i32,
+    usename: Option<String>,
+    application_name: Option<String>,
+    backend_type: Option<String>,
+    state: Option<String>,
+    wait_event_type: Option<String>,
+    wait_event: Option<String>,
+    query: Option<String>,
+    xact_age_s: Option<f64>,
+    query_age_s: Option<f64>,
+    state_age_s: Option<f64>,
+    query_start_us: Option<i64>,
+}
+
+async fn fetch_sessions(
+    conn: &mut PgConnection,
+    involved: &BTreeSet<i32>,
+    query_length: usize,
+) -> Result<Vec<SessionRow>, Failure> {
+    let pids: Vec<i32> = involved.iter().copied().collect();
+    let rows = sqlx::query(SESSIONS_SQL)
+        .bind(&pids)
+        .bind(i32::try_from(query_length).unwrap_or(i32::MAX))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|err| Failure::from_sqlx("reading pg_stat_activity", err))?;
+    Ok(rows
+        .iter()
+        .map(|row| SessionRow {
+            pid: row.get("pid"),
+            usename: row.get("usename"),
+            application_name: row.get("application_name"),
+            backend_type: row.get("backend_type"),
+            state: row.get("state"),
+            wait_event_type: row.get("wait_event_type"),
+            wait_event: row.get("wait_event"),
+            query: row.get("query"),
+            xact_age_s: row.get("xact_age_s"),
+            query_age_s: row.get("query_age_s"),
+            state_age_s: row.get("state_age_s"),
+            query_start_us: row.get("query_start_us"),
+        })
+        .collect())
+}
+
+async fn fetch_summary(conn: &mut PgConnection) -> Result<Summary, Failure> {
+    let row = sqlx::query(SUMMARY_SQL)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|err| Failure::from_sqlx("counting sessions", err))?;
+    Ok(Summary {
+        sessions: row.get("sessions"),
+        active: row.get("active"),
+        idle_in_transaction: row.get("idle_in_transaction"),
+        waiting_on_locks: row.get("waiting_on_locks"),
+        max_connections: row.get("max_connections"),
+    })
+}
+
+async fn fetch_progress(conn: &mut PgConnection) -> Result<Vec<ProgressRow>, Failure> {
+    let rows = sqlx::query(PROGRESS_SQL)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|err| Failure::from_sqlx("reading pg_stat_progress_*", err))?;
+    Ok(rows
+        .iter()
+        .map(|row| ProgressRow {
+            view: row.get("view"),
+            pid: row.get("pid"),
+            relation: row.get("relation"),
+            index: row.get("index_name"),
+            fields: serde_json::from_str(&row.get::<String, _>("fields")).unwrap_or(serde_json::Value::Null),
+        })
+        .collect())
+}
+
+const INSUFFICIENT_PRIVILEGE: &str = "<insufficient privilege>";
+
+fn assemble_sessions(rows: Vec<SessionRow>, locks: &[LockRow], graph: &BlockingGraph, focus: &Focus) -> Vec<Session> {
+    let mut sessions: Vec<Session> = rows
+        .into_iter()
+        .map(|row| {
+            // Without pg_read_all_stats, other roles' query text reads "<insufficient privilege>".
+            let hidden = row.query.as_deref() == Some(INSUFFICIENT_PRIVILEGE);
+            let query = if hidden { None } else { row.query };
+            let ddl = query.as_deref().is_some_and(looks_like_ddl);
+            Session {
+                pid: row.pid,
+                application_name: row.application_name,
+                state: row.state,
+                wait_event_type: row.wait_event_type,
+                query,
+                blocked_by: Vec::new(),
+                waiting_for: None,
+                usename: row.usename,
+                backend_type: row.backend_type,
+                wait_event: row.wait_event,
+                xact_age_s: row.xact_age_s,
+                query_age_s: row.query_age_s,
+                state_age_s: row.state_age_s,
+                query_start_us: row.query_start_us,
+                migration: false,
+                ddl,
+                hidden,
+                holds: Vec::new(),
+                queued_behind: 0,
+            }
+        })
+        .collect();
+    // Sessions in the lock graph that pg_stat_activity did not return (gone since, or another
+    // database's backend): keep them so every tree node has a session.
+    let known: BTreeSet<i32> = sessions.iter().map(|session| session.pid).collect();
+    let in_graph: BTreeSet<i32> = graph.blocked_by.keys().chain(graph.waiters.keys()).copied().collect();
+    for pid in in_graph.difference(&known) {
+        sessions.push(Session {
+            pid: *pid,
+            application_name: None,
+            state: None,
+            wait_event_type: None,
+            query: None,
+            blocked_by: Vec::new(),
+            waiting_for: None,
+            usename: None,
+            backend_type: None,
+            wait_event: None,
+            xact_age_s: None,
+            query_age_s: None,
+            state_age_s: None,
+            query_start_us: None,
+            migration: false,
+            ddl: false,
+            hidden: true,
+            holds: Vec::new(),
+            queued_behind: 0,
+        });
+    }
+    for session in &mut sessions {
+        session.blocked_by = graph.blocked_by.get(&session.pid).cloned().unwrap_or_default();
+        session.queued_behind = graph.queued_behind(session.pid);
+        let mine = locks.iter().filter(|row| row.pid == session.pid);
+        let waiting =
+            mine.clone().filter(|row| !row.granted).min_by_key(|row| (row.locktype != "relation", row.relation_oid));
+        session.waiting_for = waiting.map(|row| WaitingFor {
+            relation: row.relation.clone(),
+            mode: row.mode.clone(),
+            locktype: row.locktype.clone(),
+            waited_s: row.waited_s,
+            relation_oid: row.relation_oid,
+        });
+        session.holds = mine
+            .filter(|row| row.granted && row.locktype == "relation")
+            .map(|row| HeldLock { relation: row.relation.clone(), mode: row.mode.clone() })
+            .collect();
+        let access_exclusive = session
+            .holds
+            .iter()
+            .map(|held| held.mode.as_str())
+            .chain(session.waiting_for.iter().map(|w| w.mode.as_str()))
+            .any(|mode| mode == "AccessExclusiveLock");
+        session.migration = if focus.is_explicit() {
+            focus.matches(session.pid, session.application_name.as_deref())
+        } else {
+            session.ddl || access_exclusive
+        };
+    }
+    sessions.sort_by_key(|session| session.pid);
+    sessions
+}
+
+async fn cancel(conn: &mut PgConnection, request: &CancelRequest) -> Result<Action, Failure> {
+    let row = sqlx::query(CANCEL_SQL)
+        .bind(request.pid)
+        .bind(request.query_start_us)
+        .bind(&request.mode)
+        .bind(request.relation_oid)
+        .fetch_optional(&mut *conn)
+        .await;
+    let on = request.relation.as_deref().map_or(String::new(), |relation| format!(" on {relation}"));
+    let (cancelled, outcome) = match row {
+        Ok(Some(row)) if row.get::<bool, _>("cancelled") => (true, "cancelled".to_string()),
+        Ok(Some(_)) => (false, "the server refused to cancel it".to_string()),
+        Ok(None) => (false, "not cancelled: it was no longer waiting for that lock".to_string()),
+        Err(err) => match Failure::from_sqlx("cancelling the DDL session", err) {
+            Failure::Failed(err) => (false, format!("not cancelled: {err}")),
+            other => return Err(other),
+        },
+    };
+    Ok(Action {
+        action: "pg_cancel_backend".into(),
+        pid: request.pid,
+        relation: request.relation.clone(),
+        cancelled,
+        message: format!(
+            "--cancel-blocking-ddl-after: pg_cancel_backend({pid}) — its DDL had waited {waited} \
+             for {mode}{on} with {queued} session(s) queued behind it: {outcome}",
+            pid = request.pid,
+            waited = human_duration(request.waited_s),
+            mode = request.mode,
+            queued = request.queued_behind,
+        ),
+    })
+}
