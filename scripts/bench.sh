@@ -13,13 +13,14 @@ trap 'rm -f "$out" "$out".*' EXIT
 
 BENCH_OUTPUT="$out.trace" cargo bench --bench trace
 cat "$out.trace" > "$out"
-for extra in benches/*.rs; do
-    name="$(basename "$extra" .rs)"
-    [ "$name" = trace ] && continue
-    # Other suites print their own rows the same way (a Markdown table body) to BENCH_OUTPUT.
-    BENCH_OUTPUT="$out.$name" cargo bench --bench "$name"
-    tail -n +3 "$out.$name" >> "$out"
-done
+# watch.rs prints its rows the same way (a Markdown table body) to BENCH_OUTPUT.
+BENCH_OUTPUT="$out.watch" cargo bench --bench watch
+tail -n +3 "$out.watch" >> "$out"
+# lint.rs is a criterion benchmark (statistics in target/criterion); the trace suite above already
+# measures lint throughput of the whole process for the table.
+if [ "${BENCH_LINT_CRITERION:-0}" = 1 ]; then
+    cargo bench --bench lint
+fi
 
 {
     bindir="${LOCKSCOPE_PG_BINDIR:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}"

@@ -54,7 +54,7 @@ chromium_run() {
 failed=0
 for page in "$out"/*.html; do
     name="$(basename "$page" .html)"
-    dom="$out/$name.dom.html"
+    dom="$out/$name.dom.txt"
     console="$out/$name.console.log"
     chromium_run --dump-dom "file://$page" >"$dom" 2>"$console"
     if ! grep -q '<main>' "$dom"; then

@@ -280,7 +280,9 @@ fn assess_impact(
     let target = match introspection {
         Ok(introspection) => Some(introspection),
         Err(reason) => {
-            trace.notes.push(format!("impact: could not read the target's statistics ({reason}); sizes and rates are missing"));
+            trace.notes.push(format!(
+                "impact: could not read the target's statistics ({reason}); sizes and rates are missing"
+            ));
             None
         }
     };

@@ -434,3 +434,20 @@ async fn cli_killed_or_interrupted_mid_statement_leaves_no_trace() {
         assert_eq!(before, fingerprint(&mut conn, SEEDED).await, "signal {signal} left a trace");
     }
 }
+
+#[tokio::test]
+async fn scratch_mode_refuses_concurrently_inside_the_migrations_own_begin_like_postgres() {
+    let dir = migrations(&[
+        ("001_a.up.sql", "CREATE TABLE t (a int);\nBEGIN;\nCREATE INDEX CONCURRENTLY t_a ON t (a);\nCOMMIT;\n"),
+        ("001_a.down.sql", "DROP TABLE t;"),
+    ]);
+    // No target: the embedded throwaway server, scratch mode.
+    let output = lockscope().arg("check").arg(dir.path()).env_remove("DATABASE_URL").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("001_a.up.sql:3:")
+            && stderr.contains("CREATE INDEX CONCURRENTLY cannot run inside a transaction block"),
+        "{stderr}"
+    );
+}

@@ -18,10 +18,7 @@ use nix::unistd::Pid;
 use sqlx::Connection;
 
 async fn current_database(connection: &mut sqlx::PgConnection) -> String {
-    sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(connection)
-        .await
-        .unwrap()
+    sqlx::query_scalar("SELECT current_database()").fetch_one(connection).await.unwrap()
 }
 
 #[tokio::test]
@@ -42,37 +39,26 @@ async fn fresh_databases_are_separate() {
     let first = common::fresh_database().await;
     let second = common::fresh_database().await;
     assert_ne!(first.name, second.name);
-    common::execute(
-        &mut first.connect().await,
-        "CREATE TABLE only_here (id int)",
-    )
-    .await;
-    let visible: Option<String> =
-        sqlx::query_scalar("SELECT to_regclass('public.only_here')::text")
-            .fetch_one(&mut second.connect().await)
-            .await
-            .unwrap();
+    common::execute(&mut first.connect().await, "CREATE TABLE only_here (id int)").await;
+    let visible: Option<String> = sqlx::query_scalar("SELECT to_regclass('public.only_here')::text")
+        .fetch_one(&mut second.connect().await)
+        .await
+        .unwrap();
     assert_eq!(visible, None);
 }
 
 #[tokio::test]
 async fn application_name_is_visible_in_pg_stat_activity() {
     let test_db = common::fresh_database().await;
-    let mut traced = db::connect(&test_db.target, "lockscope-check")
-        .await
-        .unwrap();
-    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&mut traced)
-        .await
-        .unwrap();
+    let mut traced = db::connect(&test_db.target, "lockscope-check").await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut traced).await.unwrap();
 
     let mut observer = test_db.connect().await;
-    let seen: String =
-        sqlx::query_scalar("SELECT application_name FROM pg_stat_activity WHERE pid = $1")
-            .bind(pid)
-            .fetch_one(&mut observer)
-            .await
-            .unwrap();
+    let seen: String = sqlx::query_scalar("SELECT application_name FROM pg_stat_activity WHERE pid = $1")
+        .bind(pid)
+        .fetch_one(&mut observer)
+        .await
+        .unwrap();
     assert_eq!(seen, "lockscope-check");
 }
 
@@ -85,28 +71,15 @@ async fn wrong_password_error_does_not_contain_the_password() {
     let mut admin = common::admin_connection().await;
     common::execute(
         &mut admin,
-        &format!(
-            "CREATE ROLE {} LOGIN PASSWORD '{}'",
-            common::quote_ident(&role),
-            right.replace('\'', "''")
-        ),
+        &format!("CREATE ROLE {} LOGIN PASSWORD '{}'", common::quote_ident(&role), right.replace('\'', "''")),
     )
     .await;
 
     // The role and the TCP path work with the right password, so the failure below is the
     // password's doing.
-    let good = db::parse_target(
-        &common::tcp_url(&role, right, &test_db.name),
-        TargetSource::Flag,
-    )
-    .unwrap();
+    let good = db::parse_target(&common::tcp_url(&role, right, &test_db.name), TargetSource::Flag).unwrap();
     assert!(!good.display.contains("r1ght"), "{}", good.display);
-    db::connect(&good, "lockscope-test")
-        .await
-        .unwrap()
-        .close()
-        .await
-        .unwrap();
+    db::connect(&good, "lockscope-test").await.unwrap().close().await.unwrap();
 
     let url = common::tcp_url(&role, wrong, &test_db.name);
     let bad = db::parse_target(&url, TargetSource::Flag).unwrap();
@@ -119,41 +92,23 @@ async fn wrong_password_error_does_not_contain_the_password() {
     for secret in ["wr0ng", "r1ght", "p@ss", "p%40ss"] {
         assert!(!shown.contains(secret), "{secret} leaked: {shown}");
     }
-    assert!(
-        shown.contains(&role),
-        "the message should name the role: {shown}"
-    );
+    assert!(shown.contains(&role), "the message should name the role: {shown}");
 
     if !common::uses_embedded_server() {
-        common::execute(
-            &mut admin,
-            &format!("DROP ROLE {}", common::quote_ident(&role)),
-        )
-        .await;
+        common::execute(&mut admin, &format!("DROP ROLE {}", common::quote_ident(&role))).await;
     }
 }
 
 #[tokio::test]
 async fn unreachable_server_error_names_the_target_without_its_password() {
     // A port that nothing listens on (bound, then released).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let target = db::parse_target(
-        &format!("postgres://app:s3cr%40t@127.0.0.1:{port}/staging"),
-        TargetSource::DatabaseUrlEnv,
-    )
-    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let target =
+        db::parse_target(&format!("postgres://app:s3cr%40t@127.0.0.1:{port}/staging"), TargetSource::DatabaseUrlEnv)
+            .unwrap();
     let err = db::connect(&target, "lockscope-test").await.unwrap_err();
     let text = err.to_string();
-    assert!(
-        text.starts_with(&format!(
-            "could not connect to postgres://app@127.0.0.1:{port}/staging"
-        )),
-        "{text}"
-    );
+    assert!(text.starts_with(&format!("could not connect to postgres://app@127.0.0.1:{port}/staging")), "{text}");
     assert!(!text.contains("s3cr"), "{text}");
 }
 
@@ -161,55 +116,30 @@ async fn unreachable_server_error_names_the_target_without_its_password() {
 async fn sslmode_require_against_a_server_without_tls_is_a_clear_error() {
     let test_db = common::fresh_database().await;
     let mut connection = test_db.connect().await;
-    let ssl: String = sqlx::query_scalar("SHOW ssl")
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
+    let ssl: String = sqlx::query_scalar("SHOW ssl").fetch_one(&mut connection).await.unwrap();
     let role = common::unique_name("lockscope_tls");
     let password = "tls-test-password";
     let mut admin = common::admin_connection().await;
-    common::execute(
-        &mut admin,
-        &format!(
-            "CREATE ROLE {} LOGIN PASSWORD '{password}'",
-            common::quote_ident(&role)
-        ),
-    )
-    .await;
+    common::execute(&mut admin, &format!("CREATE ROLE {} LOGIN PASSWORD '{password}'", common::quote_ident(&role)))
+        .await;
     let base = common::tcp_url(&role, password, &test_db.name);
     let separator = if base.contains('?') { '&' } else { '?' };
 
-    let require = db::parse_target(
-        &format!("{base}{separator}sslmode=require"),
-        TargetSource::Flag,
-    )
-    .unwrap();
-    let prefer = db::parse_target(
-        &format!("{base}{separator}sslmode=prefer"),
-        TargetSource::Flag,
-    )
-    .unwrap();
-    db::connect(&prefer, "lockscope-test")
-        .await
-        .expect("prefer falls back to plain TCP");
+    let require = db::parse_target(&format!("{base}{separator}sslmode=require"), TargetSource::Flag).unwrap();
+    let prefer = db::parse_target(&format!("{base}{separator}sslmode=prefer"), TargetSource::Flag).unwrap();
+    db::connect(&prefer, "lockscope-test").await.expect("prefer falls back to plain TCP");
     let outcome = db::connect(&require, "lockscope-test").await;
     if ssl == "on" {
         // An external test server with TLS: require must then simply work.
         outcome.expect("sslmode=require against a TLS server");
     } else {
-        let text = outcome
-            .expect_err("sslmode=require without TLS must fail")
-            .to_string();
+        let text = outcome.expect_err("sslmode=require without TLS must fail").to_string();
         assert!(text.contains("server does not support TLS"), "{text}");
         assert!(text.contains("sslmode requires TLS"), "{text}");
         assert!(!text.contains(password), "{text}");
     }
     if !common::uses_embedded_server() {
-        common::execute(
-            &mut admin,
-            &format!("DROP ROLE {}", common::quote_ident(&role)),
-        )
-        .await;
+        common::execute(&mut admin, &format!("DROP ROLE {}", common::quote_ident(&role))).await;
     }
 }
 
@@ -220,10 +150,7 @@ fn process_gone(pid: u32) -> bool {
     }
     // Orphans nobody reaps linger as zombies: they are not running.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            stat.rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-        })
+        .map(|stat| stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
         .unwrap_or(true)
 }
 
@@ -244,36 +171,18 @@ async fn ephemeral_server_stop_removes_its_directory_and_process() {
     let dir = server.dir().to_path_buf();
     let pid = server.postmaster_pid().unwrap();
     assert!(dir.join("data").join("PG_VERSION").is_file());
-    assert!(
-        server.version().starts_with(|c: char| c.is_ascii_digit()),
-        "{}",
-        server.version()
-    );
-    assert!(
-        server.dir().as_os_str().len() < 90,
-        "socket path too long: {}",
-        dir.display()
-    );
+    assert!(server.version().starts_with(|c: char| c.is_ascii_digit()), "{}", server.version());
+    assert!(server.dir().as_os_str().len() < 90, "socket path too long: {}", dir.display());
     // Its own process group: a terminal Ctrl-C reaches lockscope only.
     let postmaster = Pid::from_raw(pid as i32);
     assert_eq!(nix::unistd::getpgid(Some(postmaster)).unwrap(), postmaster);
     assert_ne!(nix::unistd::getpgid(None).unwrap(), postmaster);
 
     let target = server.target("postgres");
-    assert_eq!(
-        target.display,
-        format!("embedded PostgreSQL {} (throwaway)", server.version())
-    );
+    assert_eq!(target.display, format!("embedded PostgreSQL {} (throwaway)", server.version()));
     let mut connection = db::connect(&target, "lockscope-test").await.unwrap();
-    let version: String = sqlx::query_scalar("SHOW server_version")
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
-    assert!(
-        version.starts_with(server.version()),
-        "{version} vs {}",
-        server.version()
-    );
+    let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut connection).await.unwrap();
+    assert!(version.starts_with(server.version()), "{version} vs {}", server.version());
     drop(connection);
 
     // Stopping from another thread, as a Ctrl-C handler would.
@@ -293,17 +202,11 @@ async fn two_ephemeral_servers_run_at_once() {
     let first = EphemeralServer::start().unwrap();
     let second = EphemeralServer::start().unwrap();
     assert_ne!(first.dir(), second.dir());
-    let mut one = db::connect(&first.target("postgres"), "lockscope-test")
-        .await
-        .unwrap();
-    let mut two = db::connect(&second.target("postgres"), "lockscope-test")
-        .await
-        .unwrap();
+    let mut one = db::connect(&first.target("postgres"), "lockscope-test").await.unwrap();
+    let mut two = db::connect(&second.target("postgres"), "lockscope-test").await.unwrap();
     common::execute(&mut one, "CREATE TABLE in_first (id int)").await;
-    let seen: Option<String> = sqlx::query_scalar("SELECT to_regclass('in_first')::text")
-        .fetch_one(&mut two)
-        .await
-        .unwrap();
+    let seen: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('in_first')::text").fetch_one(&mut two).await.unwrap();
     assert_eq!(seen, None);
     let dirs = [first.dir().to_path_buf(), second.dir().to_path_buf()];
     drop((one, two, first, second));
@@ -323,11 +226,7 @@ fn ephemeral_child_process() {
         return;
     }
     let server = EphemeralServer::start().unwrap();
-    println!(
-        "READY {} {}",
-        server.postmaster_pid().unwrap(),
-        server.dir().display()
-    );
+    println!("READY {} {}", server.postmaster_pid().unwrap(), server.dir().display());
     // Killed long before this ends; bounded so a lost child cannot linger.
     std::thread::sleep(Duration::from_secs(120));
 }
@@ -347,13 +246,7 @@ fn killed_owner_leaves_no_server_behind_and_its_directory_is_swept() {
     // instead of leaving a zombie behind.
     nix::sys::prctl::set_child_subreaper(true).unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "ephemeral_child_process",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["ephemeral_child_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -389,10 +282,7 @@ fn killed_owner_leaves_no_server_behind_and_its_directory_is_swept() {
     signal::kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
     child.wait().unwrap();
 
-    assert!(
-        wait_until(Duration::from_secs(20), || orphan_exited(pid)),
-        "postmaster {pid} outlived its killed owner"
-    );
+    assert!(wait_until(Duration::from_secs(20), || orphan_exited(pid)), "postmaster {pid} outlived its killed owner");
     // The next start sweeps what the killed run left.
     let server = EphemeralServer::start().unwrap();
     assert!(!dir.exists(), "{} was not swept", dir.display());

@@ -67,6 +67,14 @@ fn findings(report: &Value, rule: &str) -> Vec<Value> {
     report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).cloned().collect()
 }
 
+/// High, or one level lower when the statistics window is short (a database created seconds ago
+/// has a recent `stats_reset` on PostgreSQL 14; from 15 a new database has none).
+fn assert_high_unless_young_statistics(finding: &Value) {
+    let severity = finding["severity"].as_str().unwrap();
+    let downgraded = finding["downgraded"].as_str().unwrap_or_default();
+    assert!(severity == "high" || (severity == "medium" && downgraded.contains("low confidence")), "{finding}");
+}
+
 fn first_statement(report: &Value) -> &Value {
     &report["migrations"][0]["statements"][0]
 }
@@ -77,7 +85,7 @@ async fn dropping_a_used_index_is_high_and_an_unused_one_is_not_flagged() {
     let used = check_json(&db.url, "DROP INDEX customers_email_idx;", &[]);
     let hits = findings(&used, "LS201");
     assert_eq!(hits.len(), 1, "{}", used["findings"]);
-    assert_eq!(hits[0]["severity"], "high");
+    assert_high_unless_young_statistics(&hits[0]);
     assert!(hits[0]["message"].as_str().unwrap().contains("public.customers_email_idx"), "{}", hits[0]);
 
     let unused = check_json(&db.url, "DROP INDEX customers_region_idx;", &[]);
@@ -144,7 +152,7 @@ async fn a_constraint_on_an_invalid_index_is_flagged() {
     );
     let hits = findings(&report, "LS205");
     assert_eq!(hits.len(), 1, "{}", report["findings"]);
-    assert_eq!(hits[0]["severity"], "high");
+    assert_high_unless_young_statistics(&hits[0]);
 }
 
 #[tokio::test]

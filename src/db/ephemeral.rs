@@ -52,16 +52,8 @@ const MAX_SOCKET_DIR_LEN: usize = 90;
 /// concurrent lockscope that has just created its directory is left alone.
 const ORPHAN_MIN_AGE: Duration = Duration::from_secs(600);
 /// Variables that would redirect `initdb` or `postgres` away from the private directory.
-const SERVER_ENV_TO_CLEAR: [&str; 8] = [
-    "PGDATA",
-    "PGPORT",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGUSER",
-    "PGDATABASE",
-    "PGOPTIONS",
-    "PGPASSWORD",
-];
+const SERVER_ENV_TO_CLEAR: [&str; 8] =
+    ["PGDATA", "PGPORT", "PGHOST", "PGHOSTADDR", "PGUSER", "PGDATABASE", "PGOPTIONS", "PGPASSWORD"];
 
 /// How to start an [`EphemeralServer`]. The default listens on the private socket only.
 #[derive(Debug, Clone, Default)]
@@ -119,10 +111,7 @@ impl EphemeralServer {
         EphemeralServer::start_configured(StartOptions::default(), settings)
     }
 
-    fn start_configured(
-        options: StartOptions,
-        settings: &[(&str, &str)],
-    ) -> Result<EphemeralServer> {
+    fn start_configured(options: StartOptions, settings: &[(&str, &str)]) -> Result<EphemeralServer> {
         sweep_stale_dirs();
         let bindir = find_bindir()?;
         let version = server_version(&bindir)?;
@@ -166,11 +155,9 @@ impl EphemeralServer {
     /// `postgres://postgres@localhost:PORT/DBNAME?host=/tmp/lockscope-pg-…`.
     pub fn url(&self, dbname: &str) -> String {
         let mut url = url::Url::parse("postgres://postgres@localhost").expect("constant URL");
-        url.set_port(Some(self.port))
-            .expect("a URL with a host takes a port");
+        url.set_port(Some(self.port)).expect("a URL with a host takes a port");
         url.set_path(dbname);
-        url.query_pairs_mut()
-            .append_pair("host", &self.path.to_string_lossy());
+        url.query_pairs_mut().append_pair("host", &self.path.to_string_lossy());
         url.to_string()
     }
 
@@ -211,24 +198,14 @@ impl EphemeralServer {
         }
     }
 
-    fn postgres_command(
-        &self,
-        bindir: &Path,
-        run_as: Option<RunAs>,
-        settings: &[(&str, &str)],
-    ) -> Result<Command> {
+    fn postgres_command(&self, bindir: &Path, run_as: Option<RunAs>, settings: &[(&str, &str)]) -> Result<Command> {
         let log_path = self.path.join(LOG_FILE);
-        let log = File::create(&log_path).map_err(|err| {
-            Error::Embedded(format!("could not create {}: {err}", log_path.display()))
-        })?;
-        let log_for_stderr = log.try_clone().map_err(|err| {
-            Error::Embedded(format!("could not reopen {}: {err}", log_path.display()))
-        })?;
-        let listen = if self.listens_on_localhost {
-            "127.0.0.1"
-        } else {
-            ""
-        };
+        let log = File::create(&log_path)
+            .map_err(|err| Error::Embedded(format!("could not create {}: {err}", log_path.display())))?;
+        let log_for_stderr = log
+            .try_clone()
+            .map_err(|err| Error::Embedded(format!("could not reopen {}: {err}", log_path.display())))?;
+        let listen = if self.listens_on_localhost { "127.0.0.1" } else { "" };
         let mut command = server_command(&bindir.join("postgres"), &self.path, run_as);
         command
             .arg("-D")
@@ -275,10 +252,7 @@ impl EphemeralServer {
         outcome.map_err(|message| {
             Error::Embedded(format!(
                 "{message}\n--- last lines of the server log ---\n{}",
-                last_lines(
-                    &fs::read_to_string(self.path.join(LOG_FILE)).unwrap_or_default(),
-                    20
-                )
+                last_lines(&fs::read_to_string(self.path.join(LOG_FILE)).unwrap_or_default(), 20)
             ))
         })
     }
@@ -290,17 +264,12 @@ impl Drop for EphemeralServer {
     }
 }
 
-async fn wait_for_connection(
-    target: &Target,
-    exited: &Mutex<Option<ExitStatus>>,
-) -> Result<(), String> {
+async fn wait_for_connection(target: &Target, exited: &Mutex<Option<ExitStatus>>) -> Result<(), String> {
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
         let status = *exited.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(status) = status {
-            return Err(format!(
-                "postgres exited ({status}) before accepting connections"
-            ));
+            return Err(format!("postgres exited ({status}) before accepting connections"));
         }
         match super::connect(target, "lockscope-startup").await {
             Ok(connection) => {
@@ -338,12 +307,7 @@ impl Keeper {
             })
             .map_err(|err| Error::Embedded(format!("could not start a thread: {err}")))?;
         match spawned_rx.recv() {
-            Ok(Ok(pid)) => Ok(Keeper {
-                stop: stop_tx,
-                thread,
-                pid,
-                exited,
-            }),
+            Ok(Ok(pid)) => Ok(Keeper { stop: stop_tx, thread, pid, exited }),
             Ok(Err(err)) => {
                 let _ = thread.join();
                 Err(Error::Embedded(format!("could not run postgres: {err}")))
@@ -399,10 +363,7 @@ fn shut_down(child: &mut Child) {
 /// and is sent SIGTERM if the thread that spawned it ends.
 fn server_command(program: &Path, dir: &Path, run_as: Option<RunAs>) -> Command {
     let mut command = Command::new(program);
-    command
-        .current_dir(dir)
-        .env("HOME", dir)
-        .stdin(Stdio::null());
+    command.current_dir(dir).env("HOME", dir).stdin(Stdio::null());
     for name in SERVER_ENV_TO_CLEAR {
         command.env_remove(name);
     }
@@ -438,11 +399,7 @@ fn init_cluster(bindir: &Path, dir: &Path, run_as: Option<RunAs>) -> Result<()> 
         .args(["-E", "UTF8", "--locale=C", "--no-sync"])
         .output()
         .map_err(|err| {
-            Error::Embedded(format!(
-                "could not run {}: {err}{}",
-                initdb.display(),
-                run_as_hint(run_as, bindir, dir)
-            ))
+            Error::Embedded(format!("could not run {}: {err}{}", initdb.display(), run_as_hint(run_as, bindir, dir)))
         })?;
     if output.status.success() {
         return Ok(());
@@ -475,10 +432,7 @@ fn run_as() -> Result<Option<RunAs>> {
         return Ok(None);
     }
     match User::from_name(SERVICE_USER) {
-        Ok(Some(user)) => Ok(Some(RunAs {
-            uid: user.uid,
-            gid: user.gid,
-        })),
+        Ok(Some(user)) => Ok(Some(RunAs { uid: user.uid, gid: user.gid })),
         _ => Err(Error::Embedded(format!(
             "lockscope runs as root and initdb refuses to run as root, but there is no \
              `{SERVICE_USER}` user to run the throwaway server as. Create one (`useradd --system \
@@ -498,27 +452,15 @@ fn create_private_dir(run_as: Option<RunAs>) -> Result<PathBuf> {
     let dir = tempfile::Builder::new()
         .prefix(DIR_PREFIX)
         .tempdir_in(&base)
-        .map_err(|err| {
-            Error::Embedded(format!(
-                "could not create a directory in {}: {err}",
-                base.display()
-            ))
-        })?
+        .map_err(|err| Error::Embedded(format!("could not create a directory in {}: {err}", base.display())))?
         .keep();
-    let prepared =
-        fs::write(dir.join(OWNER_FILE), std::process::id().to_string()).and_then(
-            |()| match run_as {
-                Some(run_as) => nix::unistd::chown(&dir, Some(run_as.uid), Some(run_as.gid))
-                    .map_err(io::Error::from),
-                None => Ok(()),
-            },
-        );
+    let prepared = fs::write(dir.join(OWNER_FILE), std::process::id().to_string()).and_then(|()| match run_as {
+        Some(run_as) => nix::unistd::chown(&dir, Some(run_as.uid), Some(run_as.gid)).map_err(io::Error::from),
+        None => Ok(()),
+    });
     if let Err(err) = prepared {
         let _ = fs::remove_dir_all(&dir);
-        return Err(Error::Embedded(format!(
-            "could not prepare {}: {err}",
-            dir.display()
-        )));
+        return Err(Error::Embedded(format!("could not prepare {}: {err}", dir.display())));
     }
     Ok(dir)
 }
@@ -553,14 +495,8 @@ fn sweep_stale_dirs() {
         bases.push(PathBuf::from("/tmp"));
     }
     let me = Uid::effective();
-    let service_uid = if me.is_root() {
-        User::from_name(SERVICE_USER)
-            .ok()
-            .flatten()
-            .map(|user| user.uid)
-    } else {
-        None
-    };
+    let service_uid =
+        if me.is_root() { User::from_name(SERVICE_USER).ok().flatten().map(|user| user.uid) } else { None };
     for base in bases {
         let Ok(entries) = fs::read_dir(&base) else {
             continue;
@@ -619,10 +555,7 @@ fn process_alive(pid: i32) -> bool {
 fn is_zombie(pid: i32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(')')
-                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
-        })
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
         .unwrap_or(false)
 }
 
@@ -646,10 +579,7 @@ pub fn find_bindir() -> Result<PathBuf> {
         .and_then(|initdb| initdb.parent().map(Path::to_path_buf));
     let from_pg_config = || {
         let output = Command::new("pg_config").arg("--bindir").output().ok()?;
-        output
-            .status
-            .success()
-            .then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+        output.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
     };
     on_path
         .filter(|dir| has_server_binaries(dir))
@@ -674,12 +604,8 @@ fn newest_packaged_bindir(root: &Path) -> Option<PathBuf> {
         .ok()?
         .flatten()
         .filter_map(|entry| {
-            let version: Vec<u32> = entry
-                .file_name()
-                .to_str()?
-                .split('.')
-                .map(|part| part.parse().ok())
-                .collect::<Option<_>>()?;
+            let version: Vec<u32> =
+                entry.file_name().to_str()?.split('.').map(|part| part.parse().ok()).collect::<Option<_>>()?;
             let bin = entry.path().join("bin");
             has_server_binaries(&bin).then_some((version, bin))
         })
@@ -689,9 +615,7 @@ fn newest_packaged_bindir(root: &Path) -> Option<PathBuf> {
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| is_executable(candidate))
 }
 
 fn has_server_binaries(dir: &Path) -> bool {
@@ -699,8 +623,7 @@ fn has_server_binaries(dir: &Path) -> bool {
 }
 
 fn is_executable(path: &Path) -> bool {
-    fs::metadata(path)
-        .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+    fs::metadata(path).is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
 }
 
 /// `major.minor` from `postgres --version` (allowed as root).
@@ -712,18 +635,12 @@ fn server_version(bindir: &Path) -> Result<String> {
         .map_err(|err| Error::Embedded(format!("could not run {}: {err}", postgres.display())))?;
     let text = String::from_utf8_lossy(&output.stdout);
     parse_version(&text).ok_or_else(|| {
-        Error::Embedded(format!(
-            "could not read a version from `{} --version`: {}",
-            postgres.display(),
-            text.trim()
-        ))
+        Error::Embedded(format!("could not read a version from `{} --version`: {}", postgres.display(), text.trim()))
     })
 }
 
 fn parse_version(text: &str) -> Option<String> {
-    let after_name = text
-        .split_once("(PostgreSQL)")
-        .map_or(text, |(_, rest)| rest);
+    let after_name = text.split_once("(PostgreSQL)").map_or(text, |(_, rest)| rest);
     after_name
         .split_whitespace()
         .next()
@@ -742,14 +659,8 @@ mod tests {
 
     #[test]
     fn parses_versions_from_postgres_output() {
-        assert_eq!(
-            parse_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n").as_deref(),
-            Some("15.18")
-        );
-        assert_eq!(
-            parse_version("postgres (PostgreSQL) 18beta1\n").as_deref(),
-            Some("18beta1")
-        );
+        assert_eq!(parse_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n").as_deref(), Some("15.18"));
+        assert_eq!(parse_version("postgres (PostgreSQL) 18beta1\n").as_deref(), Some("18beta1"));
         assert_eq!(parse_version("garbage").as_deref(), None);
     }
 
@@ -766,10 +677,7 @@ mod tests {
         }
         // A newer version without server binaries (client only) is not a candidate.
         fs::create_dir_all(root.path().join("16").join("bin")).unwrap();
-        assert_eq!(
-            newest_packaged_bindir(root.path()),
-            Some(root.path().join("15").join("bin"))
-        );
+        assert_eq!(newest_packaged_bindir(root.path()), Some(root.path().join("15").join("bin")));
     }
 
     #[test]
@@ -785,25 +693,16 @@ mod tests {
         assert!(!is_abandoned(dir.path(), &metadata), "owner alive");
 
         fs::write(dir.path().join(OWNER_FILE), &dead).unwrap();
-        assert!(
-            is_abandoned(dir.path(), &metadata),
-            "owner dead, no postmaster"
-        );
+        assert!(is_abandoned(dir.path(), &metadata), "owner dead, no postmaster");
 
         fs::create_dir(dir.path().join("data")).unwrap();
-        fs::write(
-            dir.path().join("data").join("postmaster.pid"),
-            format!("{}\n/some/data\n", std::process::id()),
-        )
-        .unwrap();
+        fs::write(dir.path().join("data").join("postmaster.pid"), format!("{}\n/some/data\n", std::process::id()))
+            .unwrap();
         assert!(!is_abandoned(dir.path(), &metadata), "postmaster alive");
 
         fs::remove_file(dir.path().join(OWNER_FILE)).unwrap();
         fs::write(dir.path().join("data").join("postmaster.pid"), &dead).unwrap();
-        assert!(
-            !is_abandoned(dir.path(), &metadata),
-            "young directory without owner"
-        );
+        assert!(!is_abandoned(dir.path(), &metadata), "young directory without owner");
     }
 
     #[test]

@@ -23,14 +23,7 @@ use crate::error::{Error, Result};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The libpq variables whose presence means "the user named a server through the environment".
-const LIBPQ_TARGET_VARS: [&str; 6] = [
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGDATABASE",
-    "PGUSER",
-    "PGSERVICE",
-];
+const LIBPQ_TARGET_VARS: [&str; 6] = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"];
 
 /// What replaces a password in redacted text.
 const REDACTED: &str = "***";
@@ -71,10 +64,7 @@ pub struct Target {
 // Written by hand: sqlx's `Debug` for the options prints the password.
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Target")
-            .field("display", &self.display)
-            .field("source", &self.source)
-            .finish_non_exhaustive()
+        f.debug_struct("Target").field("display", &self.display).field("source", &self.source).finish_non_exhaustive()
     }
 }
 
@@ -86,11 +76,7 @@ impl Target {
             TargetSource::Embedded => self.display.clone(),
             _ => describe(&options),
         };
-        Target {
-            options,
-            display,
-            source: self.source,
-        }
+        Target { options, display, source: self.source }
     }
 }
 
@@ -101,8 +87,7 @@ pub fn resolve_target(flag_url: Option<&str>) -> Result<Option<Target>> {
     if let Some(url) = flag_url {
         if url.trim().is_empty() {
             return Err(Error::Usage(
-                "--database-url is empty; pass a URL such as postgres://user@host:5432/dbname"
-                    .into(),
+                "--database-url is empty; pass a URL such as postgres://user@host:5432/dbname".into(),
             ));
         }
         return parse_target(url, TargetSource::Flag).map(Some);
@@ -110,10 +95,7 @@ pub fn resolve_target(flag_url: Option<&str>) -> Result<Option<Target>> {
     if let Some(url) = env_nonempty("DATABASE_URL") {
         return parse_target(&url, TargetSource::DatabaseUrlEnv).map(Some);
     }
-    if LIBPQ_TARGET_VARS
-        .iter()
-        .any(|name| env_nonempty(name).is_some())
-    {
+    if LIBPQ_TARGET_VARS.iter().any(|name| env_nonempty(name).is_some()) {
         return libpq_env_target().map(Some);
     }
     Ok(None)
@@ -138,31 +120,17 @@ pub fn parse_target(url: &str, source: TargetSource) -> Result<Target> {
     }
     .map_err(usage)?;
 
-    Ok(Target {
-        display: describe(&options),
-        options,
-        source,
-    })
+    Ok(Target { display: describe(&options), options, source })
 }
 
 /// Opens one connection with the given `application_name`. Errors name the redacted target.
 pub async fn connect(target: &Target, application_name: &str) -> Result<PgConnection> {
-    let options = target
-        .options
-        .clone()
-        .application_name(application_name)
-        .disable_statement_logging();
-    let connect_error = |message: String| Error::Connect {
-        target: target.display.clone(),
-        message,
-    };
+    let options = target.options.clone().application_name(application_name).disable_statement_logging();
+    let connect_error = |message: String| Error::Connect { target: target.display.clone(), message };
     match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await {
         Ok(Ok(connection)) => Ok(connection),
         Ok(Err(err)) => Err(connect_error(describe_connect_error(&err))),
-        Err(_) => Err(connect_error(format!(
-            "no answer within {} seconds",
-            CONNECT_TIMEOUT.as_secs()
-        ))),
+        Err(_) => Err(connect_error(format!("no answer within {} seconds", CONNECT_TIMEOUT.as_secs()))),
     }
 }
 
@@ -224,11 +192,7 @@ fn libpq_env_target() -> Result<Target> {
             .map_err(|message| usage(format!("PGSERVICE={service}: {message}")))?,
         None => PgConnectOptions::new(),
     };
-    Ok(Target {
-        display: describe(&options),
-        options,
-        source,
-    })
+    Ok(Target { display: describe(&options), options, source })
 }
 
 /// Query parameters sqlx understands in a URL, besides `options[NAME]`.
@@ -269,24 +233,19 @@ const IGNORED_PARAMS: &[&str] = &[
 ];
 
 fn is_known_param(key: &str) -> bool {
-    URL_PARAMS.contains(&key)
-        || IGNORED_PARAMS.contains(&key)
-        || (key.starts_with("options[") && key.ends_with(']'))
+    URL_PARAMS.contains(&key) || IGNORED_PARAMS.contains(&key) || (key.starts_with("options[") && key.ends_with(']'))
 }
 
 /// Parses a URL with sqlx after checking what sqlx would let slide.
 fn options_from_url(text: &str) -> Result<PgConnectOptions, String> {
-    let url =
-        url::Url::parse(text).map_err(|err| format!("invalid URL ({err}): {}", redact(text)))?;
+    let url = url::Url::parse(text).map_err(|err| format!("invalid URL ({err}): {}", redact(text)))?;
     for (key, value) in url.query_pairs() {
         if key == "sslmode" || key == "ssl-mode" {
             check_sslmode(&value)?;
         } else if key == "service" {
-            return Err(
-                "`service=` is only supported in the key=value form (\"service=NAME\") or \
+            return Err("`service=` is only supported in the key=value form (\"service=NAME\") or \
                  through PGSERVICE"
-                    .into(),
-            );
+                .into());
         } else if !is_known_param(&key) {
             return Err(unknown_param(&key));
         }
@@ -306,15 +265,13 @@ fn options_from_url(text: &str) -> Result<PgConnectOptions, String> {
     let options = PgConnectOptions::from_url(&url).map_err(|err| redact(&err.to_string()))?;
     // sqlx keeps the brackets of an IPv6 literal, which no resolver accepts.
     let host = options.get_host();
-    Ok(
-        match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-            Some(address) => {
-                let address = address.to_string();
-                options.host(&address)
-            }
-            None => options,
-        },
-    )
+    Ok(match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(address) => {
+            let address = address.to_string();
+            options.host(&address)
+        }
+        None => options,
+    })
 }
 
 fn unknown_param(key: &str) -> String {
@@ -327,10 +284,7 @@ fn unknown_param(key: &str) -> String {
 
 /// Turns libpq-style parameters into options by way of a URL, so sqlx applies the `PG*`
 /// variables and `.pgpass` exactly as it does for URLs (after host, user and database are known).
-fn options_from_params(
-    params: &[(String, String)],
-    allow_service: bool,
-) -> Result<PgConnectOptions, String> {
+fn options_from_params(params: &[(String, String)], allow_service: bool) -> Result<PgConnectOptions, String> {
     let mut params = params.to_vec();
     if let Some(position) = params.iter().position(|(key, _)| key == "service") {
         if !allow_service {
@@ -338,13 +292,9 @@ fn options_from_params(
         }
         let (_, service) = params.remove(position);
         // As in libpq, explicit parameters win over the service file's.
-        for (key, value) in
-            service_params(&service).map_err(|message| format!("service {service:?}: {message}"))?
-        {
+        for (key, value) in service_params(&service).map_err(|message| format!("service {service:?}: {message}"))? {
             if key == "service" {
-                return Err(format!(
-                    "service {service:?}: a service definition cannot name another service"
-                ));
+                return Err(format!("service {service:?}: a service definition cannot name another service"));
             }
             if !params.iter().any(|(existing, _)| *existing == key) {
                 params.push((key, value));
@@ -392,9 +342,7 @@ fn parse_conninfo(text: &str) -> Result<Vec<(String, String)>, String> {
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
-            return Err(format!(
-                "missing \"=\" after \"{key}\" in connection string"
-            ));
+            return Err(format!("missing \"=\" after \"{key}\" in connection string"));
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         let mut value = String::new();
@@ -404,11 +352,7 @@ fn parse_conninfo(text: &str) -> Result<Vec<(String, String)>, String> {
                     Some('\\') => value.extend(chars.next()),
                     Some('\'') => break,
                     Some(c) => value.push(c),
-                    None => {
-                        return Err(format!(
-                            "unterminated quoted value for \"{key}\" in connection string"
-                        ))
-                    }
+                    None => return Err(format!("unterminated quoted value for \"{key}\" in connection string")),
                 }
             }
         } else {
@@ -429,9 +373,7 @@ fn parse_conninfo(text: &str) -> Result<Vec<(String, String)>, String> {
 fn service_params(name: &str) -> Result<Vec<(String, String)>, String> {
     let user_file = std::env::var_os("PGSERVICEFILE")
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".pg_service.conf"))
-        });
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".pg_service.conf")));
     let system_file = std::env::var_os("PGSYSCONFDIR")
         .map(|dir| PathBuf::from(dir).join("pg_service.conf"))
         .unwrap_or_else(|| PathBuf::from("/etc/postgresql-common/pg_service.conf"));
@@ -469,21 +411,13 @@ fn service_section(text: &str, name: &str) -> Option<Vec<String>> {
     section
 }
 
-fn parse_service_lines(
-    lines: &[String],
-    file: &std::path::Path,
-) -> Result<Vec<(String, String)>, String> {
+fn parse_service_lines(lines: &[String], file: &std::path::Path) -> Result<Vec<(String, String)>, String> {
     lines
         .iter()
         .map(|line| {
             line.split_once('=')
                 .map(|(key, value)| (key.trim().to_string(), value.to_string()))
-                .ok_or_else(|| {
-                    format!(
-                        "{}: syntax error in service file (expected key=value)",
-                        file.display()
-                    )
-                })
+                .ok_or_else(|| format!("{}: syntax error in service file (expected key=value)", file.display()))
         })
         .collect()
 }
@@ -510,9 +444,8 @@ fn redact_url_passwords(text: &str) -> String {
         let authority_start = scheme_end + 3;
         out.push_str(&rest[..authority_start]);
         rest = &rest[authority_start..];
-        let token_end = rest
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>' | '`'))
-            .unwrap_or(rest.len());
+        let token_end =
+            rest.find(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>' | '`')).unwrap_or(rest.len());
         let token = &rest[..token_end];
         let at = token.rfind('@');
         let colon = at.and_then(|at| token[..at].find(':'));
@@ -601,20 +534,11 @@ mod tests {
     #[test]
     fn redact_handles_special_and_percent_encoded_passwords() {
         let cases = [
-            (
-                "postgres://app:p%40ss%2Fw%3Ard@db/x",
-                "postgres://app:***@db/x",
-            ),
+            ("postgres://app:p%40ss%2Fw%3Ard@db/x", "postgres://app:***@db/x"),
             ("postgres://app:p@ss@db/x", "postgres://app:***@db/x"),
-            (
-                "postgres://app:pa/ss:w?rd#x@db:5432/x",
-                "postgres://app:***@db:5432/x",
-            ),
+            ("postgres://app:pa/ss:w?rd#x@db:5432/x", "postgres://app:***@db:5432/x"),
             ("postgresql://app:it's@db/x", "postgresql://app:***@db/x"),
-            (
-                "postgres://app:%E2%9C%93ü€@[::1]:5432/x",
-                "postgres://app:***@[::1]:5432/x",
-            ),
+            ("postgres://app:%E2%9C%93ü€@[::1]:5432/x", "postgres://app:***@[::1]:5432/x"),
             ("postgres://app:@db/x", "postgres://app:***@db/x"),
         ];
         for (input, expected) in cases {
@@ -639,9 +563,7 @@ mod tests {
     #[test]
     fn redact_handles_several_urls_in_one_text() {
         assert_eq!(
-            redact(
-                "from postgres://a:one@h1/x to \"postgres://b:two@h2/y\"\nand postgres://c@h3/z"
-            ),
+            redact("from postgres://a:one@h1/x to \"postgres://b:two@h2/y\"\nand postgres://c@h3/z"),
             "from postgres://a:***@h1/x to \"postgres://b:***@h2/y\"\nand postgres://c@h3/z"
         );
     }
@@ -649,28 +571,16 @@ mod tests {
     #[test]
     fn redact_removes_password_pairs() {
         let cases = [
-            (
-                "host=db password=s3cret dbname=x",
-                "host=db password=*** dbname=x",
-            ),
-            (
-                "host=db password = s3cret dbname=x",
-                "host=db password = *** dbname=x",
-            ),
+            ("host=db password=s3cret dbname=x", "host=db password=*** dbname=x"),
+            ("host=db password = s3cret dbname=x", "host=db password = *** dbname=x"),
             ("password='it\\'s a secret' user=x", "password='***' user=x"),
             ("PASSWORD=\"with spaces\" x", "PASSWORD=\"***\" x"),
-            (
-                "PGPASSWORD=hunter2 lockscope check",
-                "PGPASSWORD=*** lockscope check",
-            ),
+            ("PGPASSWORD=hunter2 lockscope check", "PGPASSWORD=*** lockscope check"),
             (
                 "postgres://db/x?user=a&password=p%26w&sslmode=require",
                 "postgres://db/x?user=a&password=***&sslmode=require",
             ),
-            (
-                "postgres://db/x?password=a#frag",
-                "postgres://db/x?password=***#frag",
-            ),
+            ("postgres://db/x?password=a#frag", "postgres://db/x?password=***#frag"),
             ("conninfo password=a&b;c", "conninfo password=***"),
             ("password=last", "password=***"),
             ("password=", "password="),
@@ -688,11 +598,8 @@ mod tests {
 
     #[test]
     fn parse_url_builds_a_display_without_password() {
-        let target = parse_target(
-            "postgres://app:s3cret@db.example:5432/staging?sslmode=require",
-            TargetSource::Flag,
-        )
-        .unwrap();
+        let target =
+            parse_target("postgres://app:s3cret@db.example:5432/staging?sslmode=require", TargetSource::Flag).unwrap();
         assert_eq!(target.display, "postgres://app@db.example:5432/staging");
         assert!(matches!(target.options.get_ssl_mode(), PgSslMode::Require));
         assert!(!format!("{target:?}").contains("s3cret"));
@@ -706,16 +613,10 @@ mod tests {
             TargetSource::Flag,
         )
         .unwrap();
-        assert_eq!(
-            target.options.get_socket().map(|p| p.display().to_string()),
-            Some("/tmp/lockscope-pg-x".into())
-        );
+        assert_eq!(target.options.get_socket().map(|p| p.display().to_string()), Some("/tmp/lockscope-pg-x".into()));
         assert_eq!(target.options.get_port(), 6543);
         assert_eq!(target.options.get_database(), Some("scratch"));
-        assert_eq!(
-            target.display,
-            "postgres://postgres@localhost:6543/scratch?host=/tmp/lockscope-pg-x"
-        );
+        assert_eq!(target.display, "postgres://postgres@localhost:6543/scratch?host=/tmp/lockscope-pg-x");
         // The display is itself a usable URL.
         let again = parse_target(&target.display, TargetSource::Flag).unwrap();
         assert_eq!(again.display, target.display);
@@ -738,48 +639,29 @@ mod tests {
 
     #[test]
     fn parse_rejects_bad_sslmode_and_bad_urls_without_leaking() {
-        let err = parse_target(
-            "postgres://app:s3cret@db/x?sslmode=requir",
-            TargetSource::Flag,
-        )
-        .unwrap_err();
+        let err = parse_target("postgres://app:s3cret@db/x?sslmode=requir", TargetSource::Flag).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, Error::Usage(_)));
         assert!(text.contains("unknown sslmode \"requir\""), "{text}");
         assert!(!text.contains("s3cret"), "{text}");
 
-        let err = parse_target(
-            "postgres://app:s3cret@db:54x2/x",
-            TargetSource::DatabaseUrlEnv,
-        )
-        .unwrap_err()
-        .to_string();
+        let err =
+            parse_target("postgres://app:s3cret@db:54x2/x", TargetSource::DatabaseUrlEnv).unwrap_err().to_string();
         assert!(err.starts_with("DATABASE_URL: invalid URL"), "{err}");
         assert!(err.contains("postgres://app:***@db:54x2/x"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
 
-        let err = parse_target("mysql://root:s3cret@db/x", TargetSource::Flag)
-            .unwrap_err()
-            .to_string();
+        let err = parse_target("mysql://root:s3cret@db/x", TargetSource::Flag).unwrap_err().to_string();
         assert!(err.contains("not a PostgreSQL connection string"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
     }
 
     #[test]
     fn parse_rejects_unknown_parameters_so_typos_do_not_weaken_tls() {
-        let err = parse_target("postgres://db/x?sslmdoe=require", TargetSource::Flag)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("unknown connection parameter `sslmdoe`"),
-            "{err}"
-        );
+        let err = parse_target("postgres://db/x?sslmdoe=require", TargetSource::Flag).unwrap_err().to_string();
+        assert!(err.contains("unknown connection parameter `sslmdoe`"), "{err}");
         // Common harmless extras are accepted.
-        parse_target(
-            "postgres://db/x?connect_timeout=5&schema=public",
-            TargetSource::Flag,
-        )
-        .unwrap();
+        parse_target("postgres://db/x?connect_timeout=5&schema=public", TargetSource::Flag).unwrap();
     }
 
     #[test]
@@ -790,43 +672,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(target.display, "postgres://app@db.example:6000/my db");
-        assert!(matches!(
-            target.options.get_ssl_mode(),
-            PgSslMode::VerifyFull
-        ));
+        assert!(matches!(target.options.get_ssl_mode(), PgSslMode::VerifyFull));
         assert_eq!(target.options.to_url_lossy().password(), Some("it%27s"));
 
-        let socket =
-            parse_target("host=/run/postgresql dbname=x user=y", TargetSource::Flag).unwrap();
-        assert_eq!(
-            socket.display,
-            "postgres://y@localhost:5432/x?host=/run/postgresql"
-        );
+        let socket = parse_target("host=/run/postgresql dbname=x user=y", TargetSource::Flag).unwrap();
+        assert_eq!(socket.display, "postgres://y@localhost:5432/x?host=/run/postgresql");
     }
 
     #[test]
     fn parse_conninfo_reports_syntax_errors_without_values() {
-        let err = parse_target("host=db password='s3cret", TargetSource::Flag)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("unterminated quoted value for \"password\""),
-            "{err}"
-        );
+        let err = parse_target("host=db password='s3cret", TargetSource::Flag).unwrap_err().to_string();
+        assert!(err.contains("unterminated quoted value for \"password\""), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
-        let err = parse_target("host=db bogus", TargetSource::Flag)
-            .unwrap_err()
-            .to_string();
+        let err = parse_target("host=db bogus", TargetSource::Flag).unwrap_err().to_string();
         assert!(err.contains("missing \"=\" after \"bogus\""), "{err}");
-        let err = parse_target("host=db sslmode=sometimes", TargetSource::Flag)
-            .unwrap_err()
-            .to_string();
+        let err = parse_target("host=db sslmode=sometimes", TargetSource::Flag).unwrap_err().to_string();
         assert!(err.contains("unknown sslmode"), "{err}");
     }
 
     #[test]
     fn service_sections_are_found_and_parsed() {
-        let file = "# comment\n[other]\nhost=a\n\n[mine]\nhost=db.example\n  port=7000\n# x\npassword=p w=\n[later]\nhost=z\n";
+        let file =
+            "# comment\n[other]\nhost=a\n\n[mine]\nhost=db.example\n  port=7000\n# x\npassword=p w=\n[later]\nhost=z\n";
         let lines = service_section(file, "mine").unwrap();
         let params = parse_service_lines(&lines, std::path::Path::new("f")).unwrap();
         assert_eq!(

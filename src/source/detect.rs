@@ -114,7 +114,9 @@ fn in_directory(dir: &Path) -> Result<Vec<Candidate>> {
         } else if path.extension().is_some_and(|ext| ext == "sql") {
             // A .sql entry that can't be read (a dangling link, a symlink loop) is an error, not a skip.
             match fs::metadata(&path) {
-                Ok(meta) if meta.is_file() => found.push(Candidate::File { contents: read_migration_file(&path)?, path }),
+                Ok(meta) if meta.is_file() => {
+                    found.push(Candidate::File { contents: read_migration_file(&path)?, path })
+                }
                 Ok(_) => return Err(Error::input_path(&path, "not a regular file")),
                 Err(err) => return Err(Error::input_path(&path, format!("cannot read: {err}"))),
             }

@@ -116,7 +116,8 @@ pub async fn run_reversible(
     options: &TraceOptions,
     backend: &TracedBackend,
 ) -> Result<Trace> {
-    let downs: Vec<Option<&PlannedMigration>> = plan.iter().enumerate().map(|(i, _)| downs.get(i).and_then(Option::as_ref)).collect();
+    let downs: Vec<Option<&PlannedMigration>> =
+        plan.iter().enumerate().map(|(i, _)| downs.get(i).and_then(Option::as_ref)).collect();
     run_with(target, plan, &downs, options, backend).await
 }
 
@@ -449,6 +450,22 @@ impl Tracer {
             if self.options.mode == Mode::DryRun {
                 trace.not_executed_reason = Some(format!("not executed on a dry-run target: {reason}"));
                 trace.locks = self.inferred_locks(statement).await?;
+                return Ok(trace);
+            }
+            if self.user_transaction && !migration.no_transaction {
+                // What PostgreSQL itself answers when the migration's own BEGIN is still open.
+                trace.locks = self.inferred_locks(statement).await?;
+                trace.error = Some(StatementError {
+                    sqlstate: Some("25001".into()),
+                    message: format!(
+                        "{}{} cannot run inside a transaction block (the migration's own BEGIN is still open)",
+                        statement.summary.kind,
+                        if statement.summary.concurrently { " CONCURRENTLY" } else { "" }
+                    ),
+                    lock_timeout: false,
+                    statement_timeout: false,
+                    blocked_by: Vec::new(),
+                });
                 return Ok(trace);
             }
             return self.trace_outside_transaction(statement, trace).await;
@@ -980,15 +997,54 @@ impl ObservationScope {
         let summary = &statement.summary;
         const DATA_ONLY: &[&str] = &["INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "COPY"];
         const CATALOG_ONLY: &[&str] = &[
-            "COMMENT", "GRANT", "REVOKE", "CREATE TRIGGER", "CREATE FUNCTION", "CREATE PROCEDURE", "CREATE POLICY",
-            "ALTER POLICY", "DROP POLICY", "SET", "RESET", "SHOW", "ANALYZE", "LOCK TABLE", "CREATE STATISTICS",
-            "SECURITY LABEL", "CREATE RULE", "DROP RULE", "SAVEPOINT", "RELEASE", "ROLLBACK TO", "ALTER FUNCTION",
-            "CREATE SCHEMA", "CREATE TYPE", "CREATE EXTENSION", "CREATE SEQUENCE", "ALTER SEQUENCE",
+            "COMMENT",
+            "GRANT",
+            "REVOKE",
+            "CREATE TRIGGER",
+            "CREATE FUNCTION",
+            "CREATE PROCEDURE",
+            "CREATE POLICY",
+            "ALTER POLICY",
+            "DROP POLICY",
+            "SET",
+            "RESET",
+            "SHOW",
+            "ANALYZE",
+            "LOCK TABLE",
+            "CREATE STATISTICS",
+            "SECURITY LABEL",
+            "CREATE RULE",
+            "DROP RULE",
+            "SAVEPOINT",
+            "RELEASE",
+            "ROLLBACK TO",
+            "ALTER FUNCTION",
+            "CREATE SCHEMA",
+            "CREATE TYPE",
+            "CREATE EXTENSION",
+            "CREATE SEQUENCE",
+            "ALTER SEQUENCE",
         ];
         const SCHEMA_CHANGING: &[&str] = &[
-            "ALTER TABLE", "CREATE INDEX", "DROP INDEX", "ALTER INDEX", "CREATE TABLE", "CREATE TABLE AS", "DROP TABLE",
-            "CREATE MATERIALIZED VIEW", "REINDEX", "ALTER TYPE", "DROP TYPE", "ALTER DOMAIN", "DROP DOMAIN",
-            "DROP SEQUENCE", "DROP FUNCTION", "DROP SCHEMA", "DROP EXTENSION", "TRUNCATE", "CLUSTER",
+            "ALTER TABLE",
+            "CREATE INDEX",
+            "DROP INDEX",
+            "ALTER INDEX",
+            "CREATE TABLE",
+            "CREATE TABLE AS",
+            "DROP TABLE",
+            "CREATE MATERIALIZED VIEW",
+            "REINDEX",
+            "ALTER TYPE",
+            "DROP TYPE",
+            "ALTER DOMAIN",
+            "DROP DOMAIN",
+            "DROP SEQUENCE",
+            "DROP FUNCTION",
+            "DROP SCHEMA",
+            "DROP EXTENSION",
+            "TRUNCATE",
+            "CLUSTER",
         ];
         let kind = summary.kind.as_str();
         if summary.opaque {
@@ -1006,11 +1062,41 @@ impl ObservationScope {
 /// no values.
 fn may_advance_sequences(statement: &Statement) -> bool {
     const CANNOT: &[&str] = &[
-        "CREATE INDEX", "DROP INDEX", "ALTER INDEX", "REINDEX", "COMMENT", "CREATE FUNCTION", "CREATE PROCEDURE",
-        "DROP FUNCTION", "CREATE VIEW", "DROP VIEW", "DROP TABLE", "GRANT", "REVOKE", "SET", "RESET", "SHOW",
-        "CREATE TRIGGER", "DROP TRIGGER", "CREATE SCHEMA", "DROP SCHEMA", "CREATE TYPE", "ALTER TYPE",
-        "CREATE SEQUENCE", "ANALYZE", "LOCK TABLE", "SAVEPOINT", "RELEASE", "ROLLBACK TO", "CLUSTER", "VACUUM",
-        "CREATE EXTENSION", "CREATE TABLE", "CREATE STATISTICS", "CREATE POLICY", "CREATE RULE",
+        "CREATE INDEX",
+        "DROP INDEX",
+        "ALTER INDEX",
+        "REINDEX",
+        "COMMENT",
+        "CREATE FUNCTION",
+        "CREATE PROCEDURE",
+        "DROP FUNCTION",
+        "CREATE VIEW",
+        "DROP VIEW",
+        "DROP TABLE",
+        "GRANT",
+        "REVOKE",
+        "SET",
+        "RESET",
+        "SHOW",
+        "CREATE TRIGGER",
+        "DROP TRIGGER",
+        "CREATE SCHEMA",
+        "DROP SCHEMA",
+        "CREATE TYPE",
+        "ALTER TYPE",
+        "CREATE SEQUENCE",
+        "ANALYZE",
+        "LOCK TABLE",
+        "SAVEPOINT",
+        "RELEASE",
+        "ROLLBACK TO",
+        "CLUSTER",
+        "VACUUM",
+        "CREATE EXTENSION",
+        "CREATE TABLE",
+        "CREATE STATISTICS",
+        "CREATE POLICY",
+        "CREATE RULE",
     ];
     statement.summary.opaque || !CANNOT.contains(&statement.summary.kind.as_str())
 }
