@@ -45,6 +45,7 @@ fn psql(server: &EphemeralServer, dbname: &str) -> Command {
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
         .arg(server.dir())
         .args(["-p", &server.port().to_string(), "-U", "postgres", "-d", dbname])
+        .env("PGOPTIONS", "-c client_min_messages=warning")
         .stdout(Stdio::null());
     command
 }
@@ -167,15 +168,17 @@ fn main() {
     let server = EphemeralServer::start().expect("embedded server");
     let status = psql(&server, "postgres").args(["-c", "CREATE DATABASE wide"]).status().unwrap();
     assert!(status.success());
+    // Separate -c commands: the DO block commits in batches, which it can't inside the implicit
+    // transaction of a multi-statement command.
     let setup = format!(
         "DO $$ BEGIN FOR i IN 1..{tables} LOOP \
            EXECUTE format('CREATE TABLE w%s (id int PRIMARY KEY, v int, note text)', i); \
            EXECUTE format('CREATE INDEX w%s_v_idx ON w%s (v)', i, i); \
            IF i % 500 = 0 THEN COMMIT; END IF; \
-         END LOOP; END $$; \
-         INSERT INTO w1 SELECT g, g, 'n' FROM generate_series(1, 1000) g;"
+         END LOOP; END $$"
     );
-    let status = psql(&server, "wide").args(["-c", &setup]).status().unwrap();
+    let fill = "INSERT INTO w1 SELECT g, g, 'n' FROM generate_series(1, 1000) g";
+    let status = psql(&server, "wide").args(["-c", &setup, "-c", fill]).status().unwrap();
     assert!(status.success());
     let wide_dir = tempfile::tempdir().unwrap();
     let mut sql = String::new();
