@@ -413,7 +413,7 @@ async fn cli_killed_or_interrupted_mid_statement_leaves_no_trace() {
         // Wait until the migration is inside pg_sleep, holding its locks.
         let mut sleeping = false;
         for _ in 0..200 {
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lockscope' AND query LIKE 'SELECT pg_sleep%' AND state = 'active'")
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lockscope' AND query LIKE 'SELECT pg_sleep%' AND state = 'active'")
                 .fetch_one(&mut conn)
                 .await
                 .unwrap();

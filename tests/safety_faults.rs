@@ -57,7 +57,7 @@ fn spawn(url: &str, dir: &tempfile::TempDir) -> Child {
 async fn wait_for_statement(conn: &mut sqlx::PgConnection, prefix: &str) -> i32 {
     for _ in 0..300 {
         let pid: Option<i32> = sqlx::query_scalar(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = 'lockscope' AND state = 'active' AND query LIKE $1 || '%'",
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lockscope' AND state = 'active' AND query LIKE $1 || '%'",
         )
         .bind(prefix)
         .fetch_optional(&mut *conn)

@@ -43,7 +43,7 @@ async fn server_restarted_mid_run() {
     let mut backend = None;
     for _ in 0..300 {
         backend = sqlx::query_scalar::<_, i32>(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = 'lockscope' AND query LIKE 'SELECT pg_sleep%'",
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lockscope' AND query LIKE 'SELECT pg_sleep%'",
         )
         .fetch_optional(&mut conn)
         .await

@@ -73,7 +73,8 @@ pub async fn lockscope_sessions(conn: &mut PgConnection) -> i64 {
     let mut count = 0;
     for _ in 0..100 {
         count = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'lockscope%' AND application_name <> 'lockscope-test' AND pid <> pg_backend_pid()",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'lockscope%' \
+             AND application_name <> 'lockscope-test' AND pid <> pg_backend_pid()",
         )
         .fetch_one(&mut *conn)
         .await
