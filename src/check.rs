@@ -1,7 +1,6 @@
 //! `lockscope check`: files → plan → trace → findings → report, with the safety checks that must
 //! pass before anything touches a database.
 
-use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use crate::analyze;
@@ -216,26 +215,14 @@ pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
         trace.notes = notes;
         trace.pending = Some(pending);
     }
-    let color = args.output.is_none()
-        && !args.no_color
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
+    let color = report::use_color(args.output.as_deref(), args.no_color);
     if let Some(scope) = &scope {
         crate::git_diff::drop_context_findings(&mut trace, scope);
     }
     let subject = report::Subject::check(&trace).with_scope(scope);
     let render_options = report::RenderOptions { color, fail_on: args.fail_on, base: std::env::current_dir().ok() };
     let text = report::render(&subject, args.format, &render_options);
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, &text).map_err(|err| Error::Output { path: path.clone(), message: err.to_string() })?
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
-        }
-    }
+    report::write_output(&text, args.output.as_deref())?;
 
     if let Outcome::Failed { path, line, message, .. } = &trace.outcome {
         let location = Location::new(path, *line, 1);

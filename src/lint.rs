@@ -1,6 +1,5 @@
 //! `lockscope lint`: the same rules as `check`, from the SQL alone — no database, nothing executed.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use crate::analyze::{self, MigrationFindings, Options, Pairing, Subject, NEWEST_PG, OLDEST_PG};
@@ -113,23 +112,11 @@ pub fn run(args: &LintArgs) -> Result<i32> {
         report.scripts.retain(|script| changed.contains(&script.path));
         report::Scope { base: changed.base.clone(), ..report::Scope::default() }
     });
-    let color = args.output.is_none()
-        && !args.no_color
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
+    let color = report::use_color(args.output.as_deref(), args.no_color);
     let subject = report::Subject::lint(&report).with_scope(scope);
     let render_options = report::RenderOptions { color, fail_on: args.fail_on, base: std::env::current_dir().ok() };
     let text = report::render(&subject, args.format, &render_options);
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, &text).map_err(|err| Error::Output { path: path.clone(), message: err.to_string() })?
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
-        }
-    }
+    report::write_output(&text, args.output.as_deref())?;
     let tripped = report.findings().any(|f| args.fail_on.trips(f.severity));
     Ok(i32::from(tripped))
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::subject::{migration_end_ms, plural, MigrationSummary, Risky};
+use super::subject::{plural, MigrationSummary, Risky};
 use super::table::format_ms;
 use super::text::{html_escape as esc, mode_words, severity_icon, sql_excerpt, thousands};
 use super::timeline::{self, Clock, Timeline};
@@ -356,24 +356,7 @@ fn facts(out: &mut String, subject: &Subject<'_>, statement: &StatementTrace, mi
         items.push(format!("<b>Full scans:</b> {}", words.join(", ")));
     }
     if subject.traced() {
-        let mut time = match (statement.executed, statement.duration_ms) {
-            (true, Some(ms)) => format_ms(ms),
-            _ => format!("not run ({})", statement.not_executed_reason.as_deref().unwrap_or("not executed")),
-        };
-        if let (Some(trace), Some(migration)) = (subject.trace(), subject.migrations.get(migration_index)) {
-            if statement.executed && !statement.locks.is_empty() {
-                let hold = migration_end_ms(migration, trace.mode) - statement.started_ms;
-                time.push_str(&format!(" · its locks held {} to the end of the migration", format_ms(hold)));
-            }
-        }
-        if let Some(production) = statement.impact.as_ref().and_then(|i| i.production.as_ref()) {
-            time.push_str(&format!(
-                " · on production ≈ {}, locks held ≈ {} ({})",
-                format_ms(production.duration_ms),
-                format_ms(production.hold_ms),
-                production.basis
-            ));
-        }
+        let time = subject.time_words(migration_index, statement);
         items.push(format!("<b>Time:</b> {}", esc(&time)));
     }
     if let Some(impact) = &statement.impact {

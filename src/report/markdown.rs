@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::subject::{counts_text, migration_end_ms, plural, MigrationSummary, Risky, SEVERITIES_WORST_FIRST};
+use super::subject::{counts_text, plural, MigrationSummary, Risky, SEVERITIES_WORST_FIRST};
 use super::table::format_ms;
 use super::text::{md_code, md_fence, md_text, mode_words, severity_icon, sql_excerpt, thousands};
 use super::{RenderOptions, Subject, Verdict};
@@ -441,24 +441,7 @@ fn facts(out: &mut String, subject: &Subject<'_>, statement: &StatementTrace, mi
         let _ = writeln!(out, "- **Full scans:** {}", words.join(", "));
     }
     if subject.traced() {
-        let mut time = match (statement.executed, statement.duration_ms) {
-            (true, Some(ms)) => format_ms(ms),
-            _ => format!("not run ({})", statement.not_executed_reason.as_deref().unwrap_or("not executed")),
-        };
-        if let (Some(trace), Some(migration)) = (subject.trace(), subject.migrations.get(migration_index)) {
-            if statement.executed && !statement.locks.is_empty() {
-                let hold = migration_end_ms(migration, trace.mode) - statement.started_ms;
-                time.push_str(&format!(" · its locks held {} to the end of the migration", format_ms(hold)));
-            }
-        }
-        if let Some(production) = statement.impact.as_ref().and_then(|i| i.production.as_ref()) {
-            time.push_str(&format!(
-                " · on production ≈ {}, locks held ≈ {} ({})",
-                format_ms(production.duration_ms),
-                format_ms(production.hold_ms),
-                production.basis
-            ));
-        }
+        let time = subject.time_words(migration_index, statement);
         let _ = writeln!(out, "- **Time:** {}", md_text(&time));
     }
     if let Some(impact) = &statement.impact {

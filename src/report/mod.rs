@@ -56,6 +56,28 @@ impl Default for RenderOptions {
 }
 
 /// Renders `subject` in `format`.
+/// Whether to colour a report: only on a terminal, never into a file, never with `--no-color` or
+/// `NO_COLOR`.
+pub fn use_color(output: Option<&std::path::Path>, no_color: bool) -> bool {
+    use std::io::IsTerminal;
+    output.is_none() && !no_color && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Writes a rendered report to `output`, or to standard output.
+pub fn write_output(text: &str, output: Option<&std::path::Path>) -> crate::error::Result<()> {
+    use std::io::Write;
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|err| crate::error::Error::Output { path: path.to_path_buf(), message: err.to_string() }),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            Ok(())
+        }
+    }
+}
+
 pub fn render(subject: &Subject<'_>, format: Format, options: &RenderOptions) -> String {
     match (format, subject.source) {
         (Format::Table, Source::Check(trace)) => table::render(trace, subject, options.color),

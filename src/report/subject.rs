@@ -54,6 +54,33 @@ pub enum Verdict {
 }
 
 impl<'a> Subject<'a> {
+    /// "12 ms · its locks held 40 ms to the end of the migration · on production ≈ …": how long a
+    /// traced statement ran and held its locks, in words, for the detailed report formats.
+    pub fn time_words(&self, migration_index: usize, statement: &crate::trace::StatementTrace) -> String {
+        let mut time = match (statement.executed, statement.duration_ms) {
+            (true, Some(ms)) => crate::report::table::format_ms(ms),
+            _ => format!("not run ({})", statement.not_executed_reason.as_deref().unwrap_or("not executed")),
+        };
+        if let (Some(trace), Some(migration)) = (self.trace(), self.migrations.get(migration_index)) {
+            if statement.executed && !statement.locks.is_empty() {
+                let hold = migration_end_ms(migration, trace.mode) - statement.started_ms;
+                time.push_str(&format!(
+                    " · its locks held {} to the end of the migration",
+                    crate::report::table::format_ms(hold)
+                ));
+            }
+        }
+        if let Some(production) = statement.impact.as_ref().and_then(|i| i.production.as_ref()) {
+            time.push_str(&format!(
+                " · on production ≈ {}, locks held ≈ {} ({})",
+                crate::report::table::format_ms(production.duration_ms),
+                crate::report::table::format_ms(production.hold_ms),
+                production.basis
+            ));
+        }
+        time
+    }
+
     /// A `check` run.
     pub fn check(trace: &'a Trace) -> Self {
         Subject {
