@@ -8,7 +8,7 @@ use crate::lint::LintReport;
 use crate::locks::LockMode;
 use crate::sql::ObjectKind;
 use crate::trace::{
-    Finding, LockSource, MigrationTrace, Mode, Outcome, Queue, RelationLock, ServerInfo, StatementTrace, Trace,
+    Finding, LockSource, MigrationTrace, Mode, Outcome, RelationLock, ServerInfo, StatementTrace, Trace,
 };
 
 /// Where the report's data came from.
@@ -403,26 +403,10 @@ fn lint_migration(script: &crate::lint::LintedScript) -> MigrationTrace {
             locks.sort_by(|a, b| b.mode.cmp(&a.mode).then_with(|| a.relation.cmp(&b.relation)));
             locks.dedup();
             StatementTrace {
-                index: statement.index,
-                line: statement.line,
-                column: statement.column,
-                sql: statement.sql.clone(),
-                kind: statement.summary.kind.clone(),
-                actions: statement.summary.actions.clone(),
-                executed: false,
                 not_executed_reason: Some("lint: judged from the SQL alone".to_string()),
-                started_ms: 0.0,
-                duration_ms: None,
                 locks,
-                other_locks: Vec::new(),
-                rewrites: Vec::new(),
-                scans: Vec::new(),
-                catalog_changes: Vec::new(),
-                waits: Vec::new(),
-                queue: Queue::default(),
-                error: None,
                 findings: script.findings.statements.get(statement.index).cloned().unwrap_or_default(),
-                impact: None,
+                ..StatementTrace::from_statement(statement)
             }
         })
         .collect();
@@ -436,26 +420,12 @@ fn lint_migration(script: &crate::lint::LintedScript) -> MigrationTrace {
                 first.findings = findings;
             }
             None => statements.push(StatementTrace {
-                index: 0,
                 line: script.findings.file.iter().find_map(|f| f.line).unwrap_or(1),
                 column: 1,
-                sql: String::new(),
                 kind: "(file)".to_string(),
-                actions: Vec::new(),
-                executed: false,
                 not_executed_reason: Some("the script does not exist".to_string()),
-                started_ms: 0.0,
-                duration_ms: None,
-                locks: Vec::new(),
-                other_locks: Vec::new(),
-                rewrites: Vec::new(),
-                scans: Vec::new(),
-                catalog_changes: Vec::new(),
-                waits: Vec::new(),
-                queue: Queue::default(),
-                error: None,
                 findings: script.findings.file.clone(),
-                impact: None,
+                ..StatementTrace::default()
             }),
         }
     }

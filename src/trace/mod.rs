@@ -397,28 +397,7 @@ impl Tracer {
     }
 
     async fn trace_statement(&mut self, migration: &PlannedMigration, statement: &Statement) -> Result<StatementTrace> {
-        let mut trace = StatementTrace {
-            index: statement.index,
-            line: statement.line,
-            column: statement.column,
-            sql: statement.sql.clone(),
-            kind: statement.summary.kind.clone(),
-            actions: statement.summary.actions.clone(),
-            executed: false,
-            not_executed_reason: None,
-            started_ms: self.elapsed_ms(),
-            duration_ms: None,
-            locks: Vec::new(),
-            other_locks: Vec::new(),
-            rewrites: Vec::new(),
-            scans: Vec::new(),
-            catalog_changes: Vec::new(),
-            waits: Vec::new(),
-            queue: Queue::default(),
-            error: None,
-            findings: Vec::new(),
-            impact: None,
-        };
+        let mut trace = StatementTrace { started_ms: self.elapsed_ms(), ..StatementTrace::from_statement(statement) };
 
         let not_in_transaction = match &statement.summary.execution {
             Execution::NotInTransaction { reason } => Some(reason.clone()),

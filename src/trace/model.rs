@@ -170,7 +170,7 @@ pub struct Finding {
 }
 
 /// What one statement did.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct StatementTrace {
     /// 0-based position in its file.
     pub index: usize,
@@ -200,6 +200,19 @@ pub struct StatementTrace {
 }
 
 impl StatementTrace {
+    /// A parsed statement with nothing observed yet: not executed, no locks, no findings.
+    pub fn from_statement(statement: &crate::sql::Statement) -> Self {
+        StatementTrace {
+            index: statement.index,
+            line: statement.line,
+            column: statement.column,
+            sql: statement.sql.clone(),
+            kind: statement.summary.kind.clone(),
+            actions: statement.summary.actions.clone(),
+            ..StatementTrace::default()
+        }
+    }
+
     /// The strongest lock this statement takes on any relation.
     pub fn strongest_lock(&self) -> Option<LockMode> {
         self.locks.iter().map(|lock| lock.mode).max()
