@@ -49,6 +49,7 @@ fn parse_script(
     migration: &source::Migration,
     file: &source::MigrationFile,
     direction: Direction,
+    runner: source::Runner,
 ) -> Result<PlannedMigration> {
     let statements = sql::parse_file(&file.path, &file.text)?;
     for statement in &statements {
@@ -59,11 +60,13 @@ fn parse_script(
             ));
         }
     }
+    let has_non_transactional = statements.iter().any(analyze::context::needs_own_transaction);
     Ok(PlannedMigration {
         path: file.path.clone(),
         version: migration.version.clone(),
         name: migration.name.clone(),
         direction,
+        model: runner.model(file.no_transaction, has_non_transactional),
         statements,
         no_transaction: file.no_transaction,
     })
@@ -76,10 +79,22 @@ pub fn plan_with(
     layout: Option<Layout>,
     reversible: bool,
 ) -> Result<Plan> {
+    plan_for(paths, direction, layout, None, reversible)
+}
+
+/// [`plan_with`], judged as `runner` applies the files (`None`: each layout's own tool).
+pub fn plan_for(
+    paths: &[std::path::PathBuf],
+    direction: Direction,
+    layout: Option<Layout>,
+    runner: Option<source::Runner>,
+    reversible: bool,
+) -> Result<Plan> {
     if reversible && direction == Direction::Down {
         return Err(Error::Usage("--reversible runs up, then down, then up again; use it with --direction up".into()));
     }
-    let discovery = source::discover_with(paths, layout)?;
+    let mut discovery = source::discover_with(paths, layout)?;
+    discovery.runner = runner;
     let mut order: Vec<usize> = (0..discovery.migrations.len()).collect();
     if direction == Direction::Down {
         // Repeatable Flyway migrations have no undo; they are not part of a down run.
@@ -105,11 +120,12 @@ pub fn plan_with(
                 format!("migration {} has no {wanted} file", migration.version),
             ));
         };
-        plan.migrations.push(parse_script(migration, file, direction)?);
+        let runner = discovery.runner_for(migration);
+        plan.migrations.push(parse_script(migration, file, direction, runner)?);
         plan.sources.push(index);
         if reversible {
             let down = match &migration.down {
-                Some(down) => Some(parse_script(migration, down, Direction::Down)?),
+                Some(down) => Some(parse_script(migration, down, Direction::Down, runner)?),
                 None => None,
             };
             plan.downs.push(down);
@@ -126,8 +142,9 @@ pub struct CheckOutcome {
 
 /// Runs `lockscope check` end to end.
 pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
-    let mut planned = plan_with(&args.paths, args.direction, args.layout, args.reversible)?;
     let config = Config::load(args.config.as_deref())?;
+    let runner = args.runner.or(config.runner);
+    let mut planned = plan_for(&args.paths, args.direction, args.layout, runner, args.reversible)?;
     if let Some(version) = args.pg_version {
         crate::lint::pg_version(Some(version), &config)?;
     }
@@ -204,8 +221,17 @@ pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
     }
     let (mut trace, stats, introspection) = worked?;
 
-    let analyze_options = analyze::Options { config, pg_version: args.pg_version, stats, pairings };
+    let deployment = deployment(&plan, scope.as_ref(), pending.as_ref(), args.all);
+    let (stats, sizes_from) = match (trace.mode, production.as_ref()) {
+        (_, Some(snapshot)) => (snapshot_stats(snapshot), Some("production snapshot".to_string())),
+        (Mode::DryRun, None) => (stats, Some(analyze::SIZES_FROM_TARGET.to_string())),
+        // The embedded database is empty because it is new: that says nothing about production.
+        (Mode::Scratch, None) => (analyze::TableStats::default(), None),
+    };
+    let analyze_options =
+        analyze::Options { config, pg_version: args.pg_version, stats, pairings, deployment, runner, sizes_from };
     analyze::analyze(&plan, &mut trace, &analyze_options);
+    trace.notes.extend(planned.discovery.notes());
     let reversible_notes = crate::reversible::judge(&mut trace);
     trace.notes.extend(reversible_notes);
     assess_impact(&mut trace, introspection, production.as_ref());
@@ -233,6 +259,37 @@ pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
     }
     let tripped = analyze::all_findings(&trace).iter().any(|f| args.fail_on.trips(f.severity));
     Ok(CheckOutcome { exit_code: i32::from(tripped), error: None })
+}
+
+/// Which planned migrations reach the database together: the `--git-diff` changed set, else the
+/// ledger's pending set on a real target; with neither, each migration is its own deployment.
+fn deployment(
+    plan: &[PlannedMigration],
+    scope: Option<&report::Scope>,
+    pending: Option<&crate::ledger::PendingReport>,
+    all: bool,
+) -> analyze::Deployment {
+    let paths = |keep: &dyn Fn(&PlannedMigration) -> bool| {
+        analyze::Deployment::Together(plan.iter().filter(|m| keep(m)).map(|m| m.path.clone()).collect())
+    };
+    match (scope, pending) {
+        (Some(scope), _) => paths(&|m| !scope.context.contains(&m.path.display().to_string())),
+        (None, Some(pending)) if pending.ledger_found && !all => paths(&|_| true),
+        _ => analyze::Deployment::EachAlone,
+    }
+}
+
+/// Table sizes from a production snapshot, for judging as [`analyze::TableStats`] does.
+fn snapshot_stats(snapshot: &crate::impact::snapshot::Snapshot) -> analyze::TableStats {
+    let mut stats = analyze::TableStats::default();
+    for table in &snapshot.introspection.tables {
+        let size = analyze::TableSize {
+            rows_estimate: table.rows(),
+            pages: table.relpages.max(i64::from(table.rows() > 0.0)),
+        };
+        stats.insert(crate::sql::RelationName::new(Some(&table.schema), &table.name), size);
+    }
+    stats
 }
 
 /// The target's sizes, activity and indexes before the run (read-only, from its own session);

@@ -100,6 +100,12 @@ pub struct CheckArgs {
     #[arg(long, value_enum, value_name = "NAME")]
     pub layout: Option<crate::source::Layout>,
 
+    /// The tool that applies the migrations, when it is not the layout's own: psql,
+    /// psql-single-transaction, golang-migrate, golang-migrate-multi-statement, goose, dbmate,
+    /// flyway, sqlx, diesel, prisma. Rules and lock-hold times follow how it runs each file.
+    #[arg(long, value_name = "NAME", value_parser = parse_runner)]
+    pub runner: Option<crate::source::Runner>,
+
     /// Check every migration, also those the target's migration ledger records as applied.
     #[arg(long)]
     pub all: bool,
@@ -173,6 +179,10 @@ pub struct LintArgs {
     /// HEAD; uncommitted and untracked files count).
     #[arg(long, value_name = "REF")]
     pub git_diff: Option<String>,
+
+    /// The tool that applies the migrations (see `check --runner`).
+    #[arg(long, value_name = "NAME", value_parser = parse_runner)]
+    pub runner: Option<crate::source::Runner>,
 }
 
 /// How `lockscope rules` prints the catalogue.
@@ -199,4 +209,14 @@ pub struct ExplainArgs {
     /// A rule id or name (`LS107`, `create-index-without-concurrently`) or a lock mode
     /// (`AccessExclusiveLock`, `ACCESS EXCLUSIVE`, `access-exclusive`).
     pub topic: String,
+}
+
+/// `--runner NAME`.
+fn parse_runner(text: &str) -> Result<crate::source::Runner, String> {
+    crate::source::Runner::parse(text).ok_or_else(|| {
+        format!(
+            "unknown runner {text:?}: expected one of {}",
+            crate::source::Runner::ALL.map(|r| r.flag_value()).join(", ")
+        )
+    })
 }

@@ -7,6 +7,7 @@
 //!
 //! ```toml
 //! pg_version = 16                 # lint judges for this PostgreSQL (default: 18, the newest)
+//! runner = "psql"                 # how the migrations are applied (default: the layout's own tool)
 //!
 //! [rules]                         # by id or name: "off", "on", or a severity
 //! LS103 = "off"
@@ -76,6 +77,8 @@ pub struct Config {
     pub rules: BTreeMap<&'static str, RuleSetting>,
     pub thresholds: Thresholds,
     pub timeouts: Timeouts,
+    /// `runner = "psql"`: the tool that applies the migrations (`--runner` wins).
+    pub runner: Option<crate::source::Runner>,
 }
 
 impl Config {
@@ -176,6 +179,19 @@ impl Config {
         if let Some(value) = raw.timeouts.statement_timeout {
             config.timeouts.statement_timeout = Some(duration(value, "statement_timeout")?);
         }
+        if let Some(value) = raw.runner {
+            let runner = crate::source::Runner::parse(value.get_ref()).ok_or_else(|| {
+                at(
+                    Some(value.span()),
+                    format!(
+                        "runner = {:?}: expected one of {}",
+                        value.get_ref(),
+                        crate::source::Runner::ALL.map(|r| r.flag_value()).join(", ")
+                    ),
+                )
+            })?;
+            config.runner = Some(runner);
+        }
         Ok(config)
     }
 }
@@ -184,6 +200,7 @@ impl Config {
 #[serde(deny_unknown_fields)]
 struct Raw {
     pg_version: Option<Spanned<i64>>,
+    runner: Option<Spanned<String>>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]

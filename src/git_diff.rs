@@ -24,6 +24,11 @@ impl Changed {
     pub fn contains(&self, path: &Path) -> bool {
         path.canonicalize().map(|p| self.files.contains(&p)).unwrap_or(false)
     }
+
+    /// Every added or changed file (canonical paths).
+    pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
+        self.files.iter()
+    }
 }
 
 /// Asks git which files changed between REF's merge base with HEAD and the working tree (so

@@ -23,6 +23,8 @@ pub struct LintedScript {
     pub statements: Vec<Statement>,
     pub pairing: Pairing,
     pub no_transaction: bool,
+    /// How the migration's own tool applies the script.
+    pub model: crate::source::ExecutionModel,
     pub findings: MigrationFindings,
 }
 
@@ -34,6 +36,8 @@ pub struct LintReport {
     /// The `lockscope.toml` in force, if any.
     pub config: Option<PathBuf>,
     pub scripts: Vec<LintedScript>,
+    /// What discovery wants the reader to know (files left out of a folder, and why).
+    pub notes: Vec<String>,
 }
 
 impl LintReport {
@@ -46,19 +50,23 @@ impl LintReport {
 /// Lints the migrations in `paths` for `direction`. Unreadable or unparsable files are an error
 /// naming file and line; a missing script of a pair is a finding, not an error.
 pub fn lint_paths(paths: &[PathBuf], direction: Direction, options: Options) -> Result<LintReport> {
-    let mut migrations = source::discover(paths)?;
+    let mut discovery = source::discover_with(paths, None)?;
+    discovery.runner = options.runner.or(options.config.runner);
+    let mut migrations = std::mem::take(&mut discovery.migrations);
     if direction == Direction::Down {
         migrations.reverse();
     }
     let mut scripts = Vec::with_capacity(migrations.len());
     for migration in &migrations {
-        let (path, statements) = match migration.file(direction) {
-            Some(file) => (file.path.clone(), sql::parse_file(&file.path, &file.text)?),
+        let (path, statements, declared) = match migration.file(direction) {
+            Some(file) => (file.path.clone(), sql::parse_file(&file.path, &file.text)?, file.no_transaction),
             None => {
                 let other = migration.up.as_ref().or(migration.down.as_ref());
-                (other.map(|f| f.path.clone()).unwrap_or_default(), Vec::new())
+                (other.map(|f| f.path.clone()).unwrap_or_default(), Vec::new(), migration.no_transaction)
             }
         };
+        let has_non_transactional = statements.iter().any(analyze::context::needs_own_transaction);
+        let model = discovery.runner_for(migration).model(declared, has_non_transactional);
         scripts.push(LintedScript {
             path,
             version: migration.version.clone(),
@@ -67,6 +75,7 @@ pub fn lint_paths(paths: &[PathBuf], direction: Direction, options: Options) -> 
             statements,
             pairing: Pairing::of(migration),
             no_transaction: migration.no_transaction,
+            model,
             findings: MigrationFindings::default(),
         });
     }
@@ -77,7 +86,7 @@ pub fn lint_paths(paths: &[PathBuf], direction: Direction, options: Options) -> 
             version: &s.version,
             direction: s.direction,
             statements: &s.statements,
-            no_transaction: s.no_transaction,
+            model: s.model,
             pairing: s.pairing,
         })
         .collect();
@@ -85,7 +94,12 @@ pub fn lint_paths(paths: &[PathBuf], direction: Direction, options: Options) -> 
     for (script, found) in scripts.iter_mut().zip(findings) {
         script.findings = found;
     }
-    Ok(LintReport { pg_version: options.pg_major(None), config: options.config.path.clone(), scripts })
+    Ok(LintReport {
+        pg_version: options.pg_major(None),
+        config: options.config.path.clone(),
+        scripts,
+        notes: discovery.notes(),
+    })
 }
 
 /// The PostgreSQL version to judge for: the flag, else the configuration, else the newest.
@@ -104,8 +118,14 @@ pub fn pg_version(flag: Option<u32>, config: &Config) -> Result<u32> {
 pub fn run(args: &LintArgs) -> Result<i32> {
     let config = Config::load(args.config.as_deref())?;
     let pg = pg_version(args.pg_version, &config)?;
-    let options = Options { config, pg_version: Some(pg), ..Options::default() };
     let changed = args.git_diff.as_deref().map(|base| crate::git_diff::changed_since(base, &args.paths)).transpose()?;
+    // With --git-diff the changed migrations are one undeployed set; otherwise each migration is
+    // its own deployment, and tables that earlier migrations created are existing tables.
+    let deployment = match &changed {
+        Some(changed) => analyze::Deployment::Together(changed.paths().cloned().collect()),
+        None => analyze::Deployment::EachAlone,
+    };
+    let options = Options { config, pg_version: Some(pg), runner: args.runner, deployment, ..Options::default() };
     let mut report = lint_paths(&args.paths, args.direction, options)?;
     // Judged with every migration in view, reported for the changed ones only.
     let scope = changed.map(|changed| {

@@ -80,7 +80,15 @@ async fn trace_findings(text: &str, blocked: bool) -> Result<Vec<Finding>, Strin
     let mut config = Config::default();
     config.thresholds.large_table_rows = 1000;
     let pairings = analyze::pairings(&lockscope::source::discover(&paths).expect("discover"));
-    let options = Options { config, pg_version: catalogue::example_pg_version(text), stats, pairings };
+    // The seed is real data on this test's own target: its sizes are real numbers.
+    let options = Options {
+        config,
+        pg_version: catalogue::example_pg_version(text),
+        stats,
+        pairings,
+        sizes_from: Some(analyze::SIZES_FROM_TARGET.to_string()),
+        ..Options::default()
+    };
     analyze::analyze(&plan, &mut traced, &options);
     Ok(analyze::all_findings(&traced).into_iter().cloned().collect())
 }

@@ -144,6 +144,7 @@ async fn a_migration_declared_no_transaction_is_not_executed_on_a_dry_run_target
         direction: Direction::Up,
         statements: lockscope::sql::parse_file(&path, text).unwrap(),
         no_transaction: true,
+        model: lockscope::source::Runner::Goose.model(true, false),
     }];
     let options = TraceOptions { mode: Mode::DryRun, ..TraceOptions::default() };
     let trace = trace::run(&db.target, &plan, &options, &TracedBackend::default()).await.unwrap();

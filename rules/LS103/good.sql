@@ -1,3 +1,4 @@
+-- file: 001_users_nickname.sql
 BEGIN;
 SET LOCAL lock_timeout = '2s';
 INSERT INTO audit_log (id, user_id, payload) VALUES (100001, 1, 'nickname column added');

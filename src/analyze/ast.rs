@@ -143,6 +143,27 @@ pub fn created_relations(statement: &Statement) -> Vec<RelationName> {
     }
 }
 
+/// Whether the statement puts rows into `relation` from a query or a file: `INSERT … SELECT`,
+/// `COPY … FROM`, or a `CREATE TABLE … AS` / `SELECT … INTO` that creates it with its rows. A
+/// table created and filled so is not empty, however new it is.
+pub fn fills(statement: &Statement, relation: &RelationName) -> bool {
+    let same = |r: &pb::RangeVar| crate::analyze::context::same_relation(&range_var(r), relation);
+    match &statement.ast {
+        Some(NodeEnum::InsertStmt(insert)) => {
+            let from_query = match insert.select_stmt.as_ref().and_then(|s| s.node.as_ref()) {
+                Some(NodeEnum::SelectStmt(select)) => select.values_lists.is_empty(),
+                _ => false,
+            };
+            from_query && insert.relation.as_ref().is_some_and(same)
+        }
+        Some(NodeEnum::CopyStmt(copy)) => copy.is_from && copy.relation.as_ref().is_some_and(same),
+        Some(NodeEnum::CreateTableAsStmt(_) | NodeEnum::SelectStmt(_)) => {
+            created_relations(statement).iter().any(|made| crate::analyze::context::same_relation(made, relation))
+        }
+        _ => false,
+    }
+}
+
 /// A `CHECK (column IS NOT NULL)` constraint: the column it proves non-null.
 pub fn check_is_not_null_column(constraint: &pb::Constraint) -> Option<String> {
     if constr_type(constraint) != ConstrType::ConstrCheck {

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::locks::LockMode;
+use crate::source::Wrapping;
 use crate::sql::{Execution, RelationName, Statement, TxControl};
 use crate::trace::StatementTrace;
 
@@ -104,6 +105,10 @@ pub struct RunCx<'a> {
     pub pg: u32,
     pub config: &'a Config,
     pub stats: &'a TableStats,
+    /// Which scripts are deployed together.
+    pub deployment: &'a super::Deployment,
+    /// Where the sizes in `stats` come from, when they are real numbers.
+    pub sizes_from: Option<&'a str>,
     /// The run was traced (`check`), so trace-only rules can fire and ignores of them can match.
     pub traced: bool,
     /// The traced server's major version: when it is not `pg`, whether the server accepts a
@@ -111,26 +116,72 @@ pub struct RunCx<'a> {
     pub server_major: Option<u32>,
     /// Relations each statement creates: `created[file][statement]`.
     pub(crate) created: Vec<Vec<Vec<RelationName>>>,
+    /// `in_set[file]`: the script belongs to the undeployed set of [`super::Deployment`].
+    in_set: Vec<bool>,
 }
 
 impl<'a> RunCx<'a> {
     pub(crate) fn new(
         subjects: &'a [Subject<'a>],
         pg: u32,
-        config: &'a Config,
-        stats: &'a TableStats,
+        options: &'a super::Options,
         server_major: Option<u32>,
     ) -> Self {
         let created =
             subjects.iter().map(|s| s.statements.iter().map(super::ast::created_relations).collect()).collect();
-        RunCx { subjects, pg, config, stats, traced: server_major.is_some(), server_major, created }
+        RunCx {
+            subjects,
+            pg,
+            config: &options.config,
+            stats: &options.stats,
+            deployment: &options.deployment,
+            sizes_from: options.sizes_from.as_deref(),
+            traced: server_major.is_some(),
+            server_major,
+            created,
+            in_set: subjects.iter().map(|s| options.deployment.in_set(s.path)).collect(),
+        }
     }
 
-    /// Whether a statement before (`file`, `statement`) in this run creates `relation`.
-    pub fn created_before(&self, relation: &RelationName, file: usize, statement: usize) -> bool {
-        self.created.iter().enumerate().take(file + 1).any(|(f, statements)| {
+    /// Whether scripts `a` and `b` of the run reach the database in the same deployment.
+    pub fn deployed_together(&self, a: usize, b: usize) -> bool {
+        a == b || (self.in_set[a] && self.in_set[b])
+    }
+
+    /// Where a statement before (`file`, `statement`) creates `relation` in the same deployment
+    /// (the same script, or an earlier script deployed with it): `(file, statement)`.
+    pub fn created_at(&self, relation: &RelationName, file: usize, statement: usize) -> Option<(usize, usize)> {
+        self.created.iter().enumerate().take(file + 1).find_map(|(f, statements)| {
+            if !self.deployed_together(f, file) {
+                return None;
+            }
             let end = if f == file { statement } else { statements.len() };
-            statements[..end.min(statements.len())].iter().flatten().any(|made| same_relation(made, relation))
+            statements[..end.min(statements.len())]
+                .iter()
+                .position(|made| made.iter().any(|made| same_relation(made, relation)))
+                .map(|s| (f, s))
+        })
+    }
+
+    /// Whether a statement before (`file`, `statement`) creates `relation` in the same deployment.
+    pub fn created_before(&self, relation: &RelationName, file: usize, statement: usize) -> bool {
+        self.created_at(relation, file, statement).is_some()
+    }
+
+    /// The first statement after `created` and before (`file`, `statement`) that fills `relation`
+    /// with rows (INSERT … SELECT, COPY … FROM): a table created and filled is not empty.
+    pub fn filled_at(
+        &self,
+        relation: &RelationName,
+        created: (usize, usize),
+        file: usize,
+        statement: usize,
+    ) -> Option<&'a Statement> {
+        (created.0..=file).find_map(|f| {
+            let statements = self.subjects[f].statements;
+            let start = if f == created.0 { created.1 + 1 } else { 0 };
+            let end = if f == file { statement } else { statements.len() };
+            statements.get(start..end.min(statements.len()))?.iter().find(|s| super::ast::fills(s, relation))
         })
     }
 }
@@ -171,6 +222,25 @@ impl<'a> FileCx<'a> {
     /// Whether the statement sits between the script's own `BEGIN` and `COMMIT`.
     pub fn in_explicit_block(&self, index: usize) -> bool {
         matches!(self.blocks.get(index), Some(Block::Explicit(_)))
+    }
+
+    /// Whether PostgreSQL runs the statement inside a transaction block when the runner applies
+    /// the script: the file's own BEGIN, the tool's transaction, or a multi-statement query (a
+    /// lone statement sent as one query is not in a block).
+    pub fn in_transaction_block(&self, index: usize) -> bool {
+        match self.blocks.get(index) {
+            Some(Block::Explicit(_)) => true,
+            Some(Block::Own(_)) | None => false,
+            Some(Block::Script(_)) => match self.subject.model.wrapping {
+                Wrapping::ToolTransaction => true,
+                _ => self.statements().iter().filter(|s| crate::source::has_sql(&s.sql)).count() > 1,
+            },
+        }
+    }
+
+    /// How the runner applies this script.
+    pub fn model(&self) -> crate::source::ExecutionModel {
+        self.subject.model
     }
 
     /// Whether `relation` already existed before statement `index` of this script ran (it was not
@@ -257,12 +327,19 @@ pub fn traced_is(relation: &RelationName, traced: &str) -> bool {
     }
 }
 
-fn blocks(subject: &Subject<'_>) -> Vec<Block> {
-    let mut blocks = Vec::with_capacity(subject.statements.len());
+/// Which transaction each statement of `subject` runs in when its runner applies it.
+pub fn blocks(subject: &Subject<'_>) -> Vec<Block> {
+    transaction_blocks(subject.statements, subject.model)
+}
+
+/// [`blocks`] for any statements run under `model`.
+pub fn transaction_blocks(statements: &[Statement], model: crate::source::ExecutionModel) -> Vec<Block> {
+    let autocommit = model.autocommit();
+    let mut blocks = Vec::with_capacity(statements.len());
     let mut open: Option<usize> = None;
     let mut explicit_count = 0;
     let mut script = 0;
-    for (index, statement) in subject.statements.iter().enumerate() {
+    for (index, statement) in statements.iter().enumerate() {
         match statement.summary.tx {
             TxControl::Begin => {
                 if open.is_none() {
@@ -274,14 +351,14 @@ fn blocks(subject: &Subject<'_>) -> Vec<Block> {
             TxControl::Commit | TxControl::Rollback => {
                 match open.take() {
                     Some(n) => blocks.push(Block::Explicit(n)),
-                    None if subject.no_transaction => blocks.push(Block::Own(index)),
+                    None if autocommit => blocks.push(Block::Own(index)),
                     None => blocks.push(Block::Script(script)),
                 }
                 script += 1;
             }
             _ => blocks.push(match open {
                 Some(n) => Block::Explicit(n),
-                None if subject.no_transaction => Block::Own(index),
+                None if autocommit => Block::Own(index),
                 None => Block::Script(script),
             }),
         }

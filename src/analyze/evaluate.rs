@@ -16,7 +16,7 @@ pub const UNUSED_IGNORE: &str = "LS902";
 
 pub(crate) fn run(subjects: &[Subject<'_>], trace: Option<&Trace>, options: &Options) -> Vec<MigrationFindings> {
     let server_major = trace.map(|t| t.server.major() as u32);
-    let run = RunCx::new(subjects, options.pg_major(trace), &options.config, &options.stats, server_major);
+    let run = RunCx::new(subjects, options.pg_major(trace), options, server_major);
     let mut all = Vec::with_capacity(subjects.len());
     for (index, subject) in subjects.iter().enumerate() {
         let migration = trace.and_then(|t| t.migrations.get(index));
@@ -70,18 +70,42 @@ fn finding(rule: &Rule, hit: Hit, at: Option<usize>, file: &FileCx<'_>, options:
         None => judge(&hit, trace, file.run),
     };
     let mut severity = options.config.severity(rule).or(hit.severity).unwrap_or(rule.severity);
+    let mut message = hit.message;
+    let mut evidence = evidence;
     let mut downgraded = None;
     if let (Some(relation), Some(index)) = (&hit.relation, at) {
-        if !file.existing(relation, index) {
-            downgraded = Some(format!("{relation} is created earlier in this run: no one else can be using it yet"));
-        } else if rule.size_matters && is_empty(relation, trace, file) {
-            downgraded = Some(format!("{relation} is empty"));
+        match scope(relation, index, file) {
+            Scope::New(why) => {
+                downgraded = Some(why);
+                severity = Severity::Low;
+            }
+            Scope::NewButFilled(why) if rule.size_matters => {
+                downgraded = Some(why);
+                severity = severity.min(Severity::Medium);
+            }
+            Scope::NewButFilled(_) => {
+                downgraded =
+                    Some(format!("{relation} is created earlier in this migration: no one else can be using it yet"));
+                severity = Severity::Low;
+            }
+            Scope::Existing if rule.size_matters => match size(relation, trace, file) {
+                Size::Small(why) => {
+                    downgraded = Some(why);
+                    severity = Severity::Low;
+                }
+                Size::Unknown if status != Status::NotObserved => {
+                    message.push_str(&format!(
+                        " (size of {relation} unknown — pass --database-url or --production-stats; judged as populated)"
+                    ));
+                    evidence.push(format!("size of {relation} unknown: judged as a populated table"));
+                }
+                Size::Unknown | Size::Big => {}
+            },
+            Scope::Existing => {}
         }
     }
     if downgraded.is_none() && status == Status::NotObserved {
         downgraded = Some(format!("the trace did not show it ({})", evidence.join("; ")));
-    }
-    if downgraded.is_some() {
         severity = Severity::Low;
     }
     let line = at.map_or(1, |i| file.statements()[i].line);
@@ -90,7 +114,7 @@ fn finding(rule: &Rule, hit: Hit, at: Option<usize>, file: &FileCx<'_>, options:
         name: rule.name.to_string(),
         severity,
         status,
-        message: hit.message,
+        message,
         help: hit.help.unwrap_or_else(|| rule.fix.to_string()),
         path: Some(file.subject.path.display().to_string()),
         line: Some(line),
@@ -178,16 +202,84 @@ fn source_name(source: crate::trace::LockSource) -> &'static str {
     }
 }
 
-/// Known to hold no rows: a scan of it in this statement read none, or (not scanned) the
-/// target's statistics say so.
-fn is_empty(relation: &RelationName, trace: Option<&StatementTrace>, file: &FileCx<'_>) -> bool {
-    let scans: Vec<i64> = trace
-        .map(|t| t.scans.iter().filter(|s| traced_is(relation, &s.relation)).map(|s| s.rows).collect())
-        .unwrap_or_default();
-    if !scans.is_empty() {
-        return scans.iter().all(|rows| *rows == 0);
+/// Whether a relation a finding is about is new to the deployment the migration belongs to.
+enum Scope {
+    /// Created earlier in this migration, or by an earlier migration deployed with it.
+    New(String),
+    /// New, but filled with rows (INSERT … SELECT, COPY) after it was created.
+    NewButFilled(String),
+    Existing,
+}
+
+fn scope(relation: &RelationName, index: usize, file: &FileCx<'_>) -> Scope {
+    let run = file.run;
+    let Some(created) = run.created_at(relation, file.index, index) else { return Scope::Existing };
+    let creator = &run.subjects[created.0];
+    let creating = &creator.statements[created.1];
+    let filled = if super::ast::fills(creating, relation) {
+        Some(creating)
+    } else {
+        run.filled_at(relation, created, file.index, index)
+    };
+    let place = if created.0 == file.index {
+        "earlier in this migration".to_string()
+    } else {
+        format!("by migration {} {}, deployed together with this one", creator.version, creator.path.display())
+    };
+    match filled {
+        Some(fill) => Scope::NewButFilled(format!(
+            "{relation} is created {place}, but {} at {}:{} fills it with rows: not empty",
+            fill.summary.kind,
+            run.subjects[created.0..=file.index]
+                .iter()
+                .find(|s| s.statements.iter().any(|st| std::ptr::eq(st, fill)))
+                .map_or_else(|| file.subject.path.display().to_string(), |s| s.path.display().to_string()),
+            fill.line
+        )),
+        None => Scope::New(format!("{relation} is created {place}: no one else can be using it yet")),
     }
-    file.run.stats.get(relation).is_some_and(|size| size.rows() == Some(0.0) && size.pages == 0)
+}
+
+/// What the numbers say about an existing table's size.
+enum Size {
+    /// Empty, or below [`super::SMALL_TABLE_ROWS`] (and quick where the statement was timed).
+    Small(String),
+    Big,
+    /// No real numbers: the embedded scratch database is empty only because it is new.
+    Unknown,
+}
+
+/// Judges an existing relation's size from real numbers only: the rows this statement read on a
+/// staging target, else the target's or the production snapshot's statistics.
+fn size(relation: &RelationName, trace: Option<&StatementTrace>, file: &FileCx<'_>) -> Size {
+    let Some(source) = file.run.sizes_from else { return Size::Unknown };
+    let seen: Vec<i64> = trace
+        .filter(|_| source == super::SIZES_FROM_TARGET)
+        .map(|t| t.scans.iter().filter(|s| traced_is(relation, &s.relation)).map(|s| s.rows / s.scans.max(1)).collect())
+        .unwrap_or_default();
+    let rows = match seen.iter().max() {
+        Some(rows) => Some(*rows as f64),
+        None => file.run.stats.get(relation).and_then(|size| match size.rows() {
+            Some(rows) => Some(rows),
+            None if size.pages == 0 => Some(0.0),
+            None => None,
+        }),
+    };
+    let Some(rows) = rows else { return Size::Unknown };
+    let took = trace.filter(|t| t.executed && source == super::SIZES_FROM_TARGET).and_then(|t| t.duration_ms);
+    if rows == 0.0 {
+        return Size::Small(format!("{relation} is empty ({source})"));
+    }
+    if rows < super::SMALL_TABLE_ROWS && took.is_none_or(|ms| ms < super::SMALL_STATEMENT_MS) {
+        let timing =
+            took.map(|ms| format!(", the statement took {}", crate::report::table::format_ms(ms))).unwrap_or_default();
+        return Size::Small(format!(
+            "{relation} is small: {} rows ({source}){timing}, under the {} rows lockscope counts as small",
+            rows as i64,
+            super::SMALL_TABLE_ROWS as i64
+        ));
+    }
+    Size::Big
 }
 
 /// `-- lockscope:ignore LS101 reason`: drops the named findings of the statement; reports a

@@ -8,8 +8,9 @@
 
 mod ast;
 pub mod catalogue;
-mod context;
+pub mod context;
 mod evaluate;
+pub mod hold;
 pub mod rules;
 pub mod stats;
 
@@ -23,7 +24,7 @@ pub use context::{Cx, Expect, FileCx, Hit};
 pub use stats::{TableSize, TableStats};
 
 use crate::config::Config;
-use crate::source::{Direction, Migration};
+use crate::source::{Direction, ExecutionModel, Migration};
 use crate::sql::Statement;
 use crate::trace::{Finding, PlannedMigration, Trace};
 
@@ -151,8 +152,8 @@ pub struct Subject<'a> {
     pub direction: Direction,
     /// Empty when the script for `direction` does not exist (only its counterpart does).
     pub statements: &'a [Statement],
-    /// Declared to run outside a transaction.
-    pub no_transaction: bool,
+    /// How the migration's own tool runs the script: which statements share a transaction.
+    pub model: ExecutionModel,
     pub pairing: Pairing,
 }
 
@@ -164,7 +165,7 @@ impl<'a> Subject<'a> {
             version: &migration.version,
             direction: migration.direction,
             statements: &migration.statements,
-            no_transaction: migration.no_transaction,
+            model: migration.model,
             pairing,
         }
     }
@@ -183,7 +184,51 @@ pub struct Options {
     /// Which scripts of each migration exist, keyed by the analysed script's path. Missing: the
     /// pairing is not known (no finding about it).
     pub pairings: BTreeMap<PathBuf, Pairing>,
+    /// Which migrations are deployed together, so that a table one creates is new to the others.
+    pub deployment: Deployment,
+    /// The tool that applies the migrations, when named (`--runner`, `lockscope.toml`); `None`:
+    /// each layout's own.
+    pub runner: Option<crate::source::Runner>,
+    /// Where [`Options::stats`] come from, when they are real numbers (a staging target, a
+    /// production snapshot). `None`: table sizes are unknown, and an existing table is judged as
+    /// populated — an empty scratch database says nothing about production.
+    pub sizes_from: Option<String>,
 }
+
+/// Which of the analysed migrations reach a database together (DESIGN.md, "Scope").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Deployment {
+    /// Nothing says which migrations are deployed together: each is its own deployment, and a
+    /// table that an earlier migration created is an existing table.
+    #[default]
+    EachAlone,
+    /// The scripts at these paths (canonical, or as given when they cannot be resolved) are one
+    /// undeployed set (the `--git-diff` changed set, the ledger's pending set); the others were
+    /// applied before, for context.
+    Together(std::collections::BTreeSet<PathBuf>),
+}
+
+impl Deployment {
+    /// Whether the script at `path` belongs to the undeployed set.
+    pub fn in_set(&self, path: &Path) -> bool {
+        match self {
+            Deployment::EachAlone => false,
+            Deployment::Together(set) => {
+                set.contains(path) || path.canonicalize().is_ok_and(|canonical| set.contains(&canonical))
+            }
+        }
+    }
+}
+
+/// [`Options::sizes_from`] when the sizes are the traced target's own (a staging database): the
+/// rows a statement read there are then real numbers too.
+pub const SIZES_FROM_TARGET: &str = "target";
+
+/// A table with fewer rows than this (and a statement on it that ran faster than
+/// [`SMALL_STATEMENT_MS`] where one was measured) is small: locking it costs little.
+pub const SMALL_TABLE_ROWS: f64 = 10_000.0;
+/// See [`SMALL_TABLE_ROWS`].
+pub const SMALL_STATEMENT_MS: f64 = 1_000.0;
 
 impl Options {
     /// The PostgreSQL major version the findings answer for.
@@ -226,6 +271,9 @@ pub fn analyze(plan: &[PlannedMigration], trace: &mut Trace, options: &Options) 
         })
         .collect();
     let findings = evaluate(&subjects, Some(trace), options);
+    for (planned, migration) in plan.iter().zip(trace.migrations.iter_mut()) {
+        hold::apply(planned, migration);
+    }
     for (migration, found) in trace.migrations.iter_mut().zip(findings) {
         let MigrationFindings { file, statements } = found;
         let mut file = Some(file);

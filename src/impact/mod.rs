@@ -25,16 +25,25 @@ pub const HUGE_ROWS: f64 = 1_000_000.0;
 pub fn assess(trace: &mut Trace, target: Option<&Introspection>, production: Option<&Introspection>) {
     for migration in &mut trace.migrations {
         let durations: Vec<f64> = migration.statements.iter().map(|s| s.duration_ms.unwrap_or(0.0)).collect();
+        let transactions: Vec<Option<usize>> = migration.statements.iter().map(|s| s.runner_transaction).collect();
         let estimates: Vec<Option<ProductionEstimate>> = migration
             .statements
             .iter()
             .map(|statement| production.map(|prod| estimate(statement, target, prod)))
             .collect();
         for (index, statement) in migration.statements.iter_mut().enumerate() {
-            // Locks are held from the statement to the end of its migration's transaction.
-            let hold_ms: f64 = durations[index..].iter().sum();
+            // Locks are held from the statement to the end of the transaction the runner commits
+            // (analyze::hold); without a runner model, to the end of the migration.
+            let same_transaction =
+                |later: usize| transactions[index].is_none() || transactions[later] == transactions[index];
+            let hold_ms: f64 = statement.lock_hold_ms.unwrap_or_else(|| {
+                (index..durations.len()).filter(|&l| same_transaction(l)).map(|l| durations[l]).sum()
+            });
             let production_estimate = estimates[index].clone().map(|mut estimate| {
-                estimate.hold_ms = estimates[index..].iter().map(|e| e.as_ref().map_or(0.0, |e| e.duration_ms)).sum();
+                estimate.hold_ms = (index..estimates.len())
+                    .filter(|&l| same_transaction(l))
+                    .map(|l| estimates[l].as_ref().map_or(0.0, |e| e.duration_ms))
+                    .sum();
                 estimate
             });
             statement.impact = Some(statement_impact(statement, hold_ms, target, production, production_estimate));

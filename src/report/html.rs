@@ -155,9 +155,9 @@ fn summary(out: &mut String, subject: &Subject<'_>) {
     out.push_str("</tbody></table>\n");
     if traced && matches!(subject.trace().map(|t| t.mode), Some(Mode::DryRun)) {
         out.push_str(
-            "<p class=\"muted\">Longest lock hold: from the statement that takes the strongest lock to the end of its \
-             migration, as if each migration committed there (the dry-run itself held every lock until its final \
-             rollback).</p>\n",
+            "<p class=\"muted\">Longest lock hold: from the statement that takes the strongest lock to the end of the \
+             transaction the migration's own tool commits (the statement alone under autocommit); the dry-run itself \
+             held every lock until its final rollback.</p>\n",
         );
     }
 }
@@ -421,7 +421,7 @@ fn every_statement(out: &mut String, subject: &Subject<'_>) {
     let traced = subject.traced();
     for (index, migration) in subject.migrations.iter().enumerate() {
         let context = subject.context.get(index).copied().unwrap_or(false);
-        let held = match (traced, migration.transaction_ms) {
+        let held = match (traced, migration.lock_hold_ms) {
             (true, Some(ms)) => format!(" · locks held {}", format_ms(ms)),
             _ => String::new(),
         };

@@ -32,6 +32,15 @@ pub fn table(report: &LintReport, color: bool) -> String {
         if report.scripts.len() == 1 { "" } else { "s" },
         if statements == 1 { "" } else { "s" },
     );
+    let mut models: Vec<crate::source::ExecutionModel> = Vec::new();
+    for script in &report.scripts {
+        if !models.contains(&script.model) {
+            models.push(script.model);
+        }
+    }
+    for model in models {
+        let _ = writeln!(out, "{}", model.describe());
+    }
     for script in &report.scripts {
         let found: Vec<&Finding> = script.findings.all().collect();
         if found.is_empty() {
@@ -43,6 +52,9 @@ pub fn table(report: &LintReport, color: bool) -> String {
         }
     }
     let _ = writeln!(out, "\n{}", findings::summary(report.findings()));
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
     out
 }
 
@@ -52,6 +64,7 @@ struct Document<'a> {
     mode: &'static str,
     pg_version: u32,
     config: Option<String>,
+    notes: &'a [String],
     migrations: Vec<Script<'a>>,
     findings: Vec<&'a Finding>,
 }
@@ -62,6 +75,8 @@ struct Script<'a> {
     version: &'a str,
     name: &'a str,
     direction: crate::source::Direction,
+    /// How the migration's own tool runs the file.
+    execution: crate::source::ExecutionModel,
     /// Findings about the file as a whole.
     findings: &'a [Finding],
     statements: Vec<Statement<'a>>,
@@ -99,6 +114,7 @@ pub fn json(report: &LintReport) -> String {
             version: &script.version,
             name: &script.name,
             direction: script.direction,
+            execution: script.model,
             findings: &script.findings.file,
             statements: script
                 .statements
@@ -132,6 +148,7 @@ pub fn json(report: &LintReport) -> String {
         mode: "lint",
         pg_version: report.pg_version,
         config: report.config.as_ref().map(|p| p.display().to_string()),
+        notes: &report.notes,
         migrations,
         findings: report.findings().collect(),
     };

@@ -315,8 +315,9 @@ fn summary_table(out: &mut String, subject: &Subject<'_>, plan: &Plan, collapsed
         if traced && matches!(subject.trace().map(|t| t.mode), Some(Mode::DryRun)) {
             let _ = writeln!(
                 out,
-                "<sub>Lock hold: from the statement that takes the strongest lock to the end of its migration, \
-                 as if each migration committed there (the dry-run itself held every lock until its final rollback).</sub>\n"
+                "<sub>Lock hold: from the statement that takes the strongest lock to the end of the transaction the \
+                 migration's own tool commits (the statement alone under autocommit); the dry-run itself held every \
+                 lock until its final rollback.</sub>\n"
             );
         }
     }

@@ -61,13 +61,12 @@ impl<'a> Subject<'a> {
             (true, Some(ms)) => crate::report::table::format_ms(ms),
             _ => format!("not run ({})", statement.not_executed_reason.as_deref().unwrap_or("not executed")),
         };
-        if let (Some(trace), Some(migration)) = (self.trace(), self.migrations.get(migration_index)) {
-            if statement.executed && !statement.locks.is_empty() {
-                let hold = migration_end_ms(migration, trace.mode) - statement.started_ms;
-                time.push_str(&format!(
-                    " · its locks held {} to the end of the migration",
-                    crate::report::table::format_ms(hold)
-                ));
+        if let (Some(_), Some(migration), Some(hold)) =
+            (self.trace(), self.migrations.get(migration_index), statement.lock_hold_ms)
+        {
+            time.push_str(&format!(" · its locks held {}", crate::report::table::format_ms(hold)));
+            if let Some(model) = migration.execution {
+                time.push_str(&format!(" {}", hold_words(model)));
             }
         }
         if let Some(production) = statement.impact.as_ref().and_then(|i| i.production.as_ref()) {
@@ -139,7 +138,7 @@ impl<'a> Subject<'a> {
     pub fn notes(&self) -> &'a [String] {
         match self.source {
             Source::Check(trace) => &trace.notes,
-            Source::Lint(_) => &[],
+            Source::Lint(report) => &report.notes,
         }
     }
 
@@ -157,12 +156,21 @@ impl<'a> Subject<'a> {
                     Mode::DryRun => format!("dry-run on {} (one transaction, rolled back)", trace.target),
                     Mode::Scratch => "scratch: embedded throwaway database, each migration committed".to_string(),
                 };
-                format!("PostgreSQL {} · {mode}", trace.server.version)
+                format!("PostgreSQL {} · {mode}{}", trace.server.version, self.models_words())
             }
             Source::Lint(report) => {
-                format!("judged for PostgreSQL {} from the SQL alone (nothing executed)", report.pg_version)
+                format!(
+                    "judged for PostgreSQL {} from the SQL alone (nothing executed){}",
+                    report.pg_version,
+                    self.models_words()
+                )
             }
         }
+    }
+
+    /// " · judged as golang-migrate runs it: …" for every runner model of the migrations.
+    fn models_words(&self) -> String {
+        models(&self.migrations).iter().map(|model| format!(" · {}", model.describe())).collect()
     }
 
     /// The migrations the report judges (not the context ones), with their positions.
@@ -287,15 +295,12 @@ impl<'a> MigrationSummary<'a> {
             (mode, relations)
         });
         let longest_hold_ms = match (trace, strongest_mode) {
-            (Some(trace), Some(mode)) => {
-                let end = migration_end_ms(migration, trace.mode);
-                migration
-                    .statements
-                    .iter()
-                    .filter(|s| s.executed && s.locks.iter().any(|l| l.mode == mode))
-                    .map(|s| end - s.started_ms)
-                    .fold(None, |longest: Option<f64>, hold| Some(longest.map_or(hold, |l| l.max(hold))))
-            }
+            (Some(_), Some(mode)) => migration
+                .statements
+                .iter()
+                .filter(|s| s.locks.iter().any(|l| l.mode == mode))
+                .filter_map(|s| s.lock_hold_ms)
+                .reduce(f64::max),
             _ => None,
         };
         let mut rewrites: Vec<&str> = Vec::new();
@@ -346,6 +351,29 @@ pub fn counts_text(counts: &[usize; 4]) -> String {
         "–".to_string()
     } else {
         parts.join(", ")
+    }
+}
+
+/// The distinct runner models of `migrations`, in order of first use.
+pub fn models(migrations: &[MigrationTrace]) -> Vec<crate::source::ExecutionModel> {
+    let mut models = Vec::new();
+    for model in migrations.iter().filter_map(|m| m.execution) {
+        if !models.contains(&model) {
+            models.push(model);
+        }
+    }
+    models
+}
+
+/// "until golang-migrate commits its implicit transaction": how long a lock lasts, in words.
+pub fn hold_words(model: crate::source::ExecutionModel) -> String {
+    use crate::source::Wrapping;
+    match model.wrapping {
+        Wrapping::Autocommit => format!("(the statement alone: {} commits it on its own)", model.runner.name()),
+        Wrapping::ToolTransaction => format!("until {} commits the migration's transaction", model.runner.name()),
+        Wrapping::ImplicitTransaction => {
+            format!("until the end of the file ({} sends it as one implicit transaction)", model.runner.name())
+        }
     }
 }
 
@@ -438,6 +466,8 @@ fn lint_migration(script: &crate::lint::LintedScript) -> MigrationTrace {
         transaction_ms: None,
         locks: Vec::new(),
         reversibility: None,
+        execution: Some(script.model),
+        lock_hold_ms: None,
     }
 }
 

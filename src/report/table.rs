@@ -24,9 +24,13 @@ pub fn render(trace: &Trace, subject: &Subject<'_>, color: bool) -> String {
     if let Some(scope) = &subject.scope {
         let _ = writeln!(out, "{}", scope_line(scope));
     }
+    for model in crate::report::subject::models(&trace.migrations) {
+        let _ = writeln!(out, "{}", model.describe());
+    }
     for (index, migration) in trace.migrations.iter().enumerate() {
         let _ = writeln!(out);
-        let held = migration.transaction_ms.map(|ms| format!(", locks held {}", format_ms(ms))).unwrap_or_default();
+        // As the runner holds them (analyze::hold), not to the dry-run's own final rollback.
+        let held = migration.lock_hold_ms.map(|ms| format!(", locks held {}", format_ms(ms))).unwrap_or_default();
         let context = if subject.context.get(index).copied().unwrap_or(false) {
             " — context: applied so later migrations see the right schema, not judged"
         } else {

@@ -38,6 +38,49 @@ pub(super) fn assemble(layout: Layout, candidates: Vec<Candidate>) -> Result<Vec
     }
 }
 
+/// One explicitly named file whose name gives no order, as the `position`-th migration: goose or
+/// dbmate when it carries their section markers (each section traced apart), sqlx when it opens
+/// with `-- no-transaction`, a plain file otherwise.
+pub(super) fn as_given(path: &Path, contents: String, stem: String, position: usize) -> Result<Migration> {
+    let version = format!("{}", position + 1);
+    let mut entry = migration(Layout::PlainNumbered, version, stem);
+    let sectioned = if sections::has_goose_annotation(&contents) {
+        Some((Layout::Goose, sections::goose(path, &contents)?))
+    } else if sections::has_dbmate_marker(&contents) {
+        Some((Layout::Dbmate, sections::dbmate(path, &contents)?))
+    } else {
+        None
+    };
+    match sectioned {
+        Some((layout, parsed)) => {
+            let file = |section: sections::Section| MigrationFile {
+                path: path.to_path_buf(),
+                text: section.text,
+                contents: contents.clone(),
+                no_transaction: section.no_transaction,
+            };
+            entry.layout = layout;
+            entry.no_transaction = parsed.up.no_transaction;
+            entry.up = Some(file(parsed.up));
+            entry.down = parsed.down.map(file);
+        }
+        None => {
+            let sqlx = contents.starts_with(sections::SQLX_NO_TRANSACTION);
+            if sqlx {
+                entry.layout = Layout::Sqlx;
+            }
+            entry.no_transaction = sqlx;
+            entry.up = Some(MigrationFile {
+                path: path.to_path_buf(),
+                text: contents.clone(),
+                contents,
+                no_transaction: sqlx,
+            });
+        }
+    }
+    Ok(entry)
+}
+
 fn not_this_layout(path: &Path, layout: Layout) -> Error {
     Error::input_path(
         path,

@@ -14,7 +14,10 @@ use crate::error::{Error, Location, Result};
 mod detect;
 pub mod flyway;
 mod layouts;
+pub mod runner;
 mod sections;
+
+pub use runner::{ExecutionModel, Runner, Wrapping};
 
 /// Largest migration file lockscope reads; bigger files are almost always data dumps.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
@@ -170,7 +173,41 @@ pub struct Discovery {
     pub layout: Layout,
     /// The layout was detected (not forced with `--layout`).
     pub detected: bool,
+    /// The tool that runs the files, when `--runner` or `lockscope.toml` name one; otherwise each
+    /// migration's layout says ([`Discovery::runner_for`]).
+    pub runner: Option<Runner>,
     pub migrations: Vec<Migration>,
+    /// Files in the folders that the layout's tool would not run (a README, a loose `.sql` beside
+    /// Diesel's folders, a `.sql` whose name gives no version): left out, each named in the notes.
+    pub skipped: Vec<Skipped>,
+    /// The files were named one by one and taken in the order given (their names give no order).
+    pub as_given: bool,
+}
+
+/// A file discovery left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl Skipped {
+    /// The note the reports print.
+    pub fn note(&self) -> String {
+        format!("skipped {}: {}", self.path.display(), self.reason)
+    }
+}
+
+impl Discovery {
+    /// The tool that runs `migration`: the one named, else its layout's own.
+    pub fn runner_for(&self, migration: &Migration) -> Runner {
+        self.runner.unwrap_or_else(|| Runner::of_layout(migration.layout))
+    }
+
+    /// The notes about skipped files.
+    pub fn notes(&self) -> Vec<String> {
+        self.skipped.iter().map(Skipped::note).collect()
+    }
 }
 
 /// Finds migrations in `paths` (files and directories, in any mix), ordered as their tool orders
@@ -184,13 +221,57 @@ pub fn discover_with(paths: &[PathBuf], layout: Option<Layout>) -> Result<Discov
     if paths.is_empty() {
         return Err(Error::Usage("no migrations given: pass a directory or .sql files".into()));
     }
-    let candidates = detect::collect(paths)?;
-    let chosen = match layout {
-        Some(layout) => layout,
-        None => detect::choose(&candidates)?,
+    let collected = detect::collect(paths)?;
+    let only_files = paths.iter().all(|path| !path.is_dir());
+    let (chosen, candidates, mut skipped) = match layout {
+        Some(layout) => {
+            let (fit, skipped) = detect::keep_layout(layout, collected.candidates, paths);
+            (layout, fit, skipped)
+        }
+        None => match detect::choose(collected.candidates.clone(), paths) {
+            Ok(chosen) => chosen,
+            // Files named one by one whose names give no order: migrations in the order given.
+            Err(_) if only_files => return as_given(paths),
+            Err(err) => return Err(err),
+        },
     };
+    if candidates.is_empty() {
+        let left_out = skipped.first().map(|s| format!(": {} was left out ({})", s.path.display(), s.reason));
+        return Err(Error::input_path(
+            paths.first().map(PathBuf::as_path).unwrap_or(Path::new(".")),
+            format!("no {} migrations here{}", chosen.name(), left_out.unwrap_or_default()),
+        ));
+    }
+    skipped.extend(collected.skipped);
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let migrations = layouts::assemble(chosen, candidates)?;
-    Ok(Discovery { layout: chosen, detected: layout.is_none(), migrations })
+    Ok(Discovery { layout: chosen, detected: layout.is_none(), runner: None, migrations, skipped, as_given: false })
+}
+
+/// Explicitly named files, one migration each, in the order given. The layout comes from the
+/// content: goose's or dbmate's section markers, sqlx's `-- no-transaction`; otherwise a plain
+/// file, run as `psql -f` runs it.
+fn as_given(paths: &[PathBuf]) -> Result<Discovery> {
+    let mut migrations = Vec::with_capacity(paths.len());
+    let mut layouts_seen: Vec<Layout> = Vec::new();
+    for (position, path) in paths.iter().enumerate() {
+        let contents = read_migration_file(path)?;
+        let stem = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let stem = stem.strip_suffix(".sql").unwrap_or(stem).to_string();
+        let migration = layouts::as_given(path, contents, stem, position)?;
+        if !layouts_seen.contains(&migration.layout) {
+            layouts_seen.push(migration.layout);
+        }
+        if migrations.iter().any(|m: &Migration| m.any_path() == migration.any_path()) {
+            continue;
+        }
+        migrations.push(migration);
+    }
+    let layout = match layouts_seen.as_slice() {
+        [only] => *only,
+        _ => Layout::PlainNumbered,
+    };
+    Ok(Discovery { layout, detected: true, runner: None, migrations, skipped: Vec::new(), as_given: true })
 }
 
 /// Reads a migration file as UTF-8, refusing oversized files and pointing at the first bad byte.

@@ -53,8 +53,25 @@ fn unorderable_and_duplicate_names_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "1_a.sql", "select 1;");
     write(dir.path(), "fix.sql", "select 1;");
+    write(dir.path(), "README.md", "# migrations");
+    // In a folder, a file the tool would not run is left out and named, never refused.
+    let discovery = discover_with(&[dir.path().to_path_buf()], None).unwrap();
+    assert_eq!(discovery.migrations.len(), 1);
+    let notes = discovery.notes();
+    assert!(notes.iter().any(|n| n.contains("fix.sql") && n.contains("no migration version")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("README.md") && n.contains("not a .sql file")), "{notes:?}");
+    // A folder where no name gives an order is still an error.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "fix.sql", "select 1;");
     let err = discover(&[dir.path().to_path_buf()]).unwrap_err().to_string();
     assert!(err.contains("fix.sql") && err.contains("no migration order"), "{err}");
+    // Named one by one, any file is a migration, in the order given.
+    let b = write(dir.path(), "b.sql", "select 2;");
+    let a = write(dir.path(), "a.sql", "select 1;");
+    let discovery = discover_with(&[b.clone(), a.clone()], None).unwrap();
+    assert!(discovery.as_given);
+    let order: Vec<PathBuf> = discovery.migrations.iter().map(|m| m.any_path()).collect();
+    assert_eq!(order, vec![b, a]);
 
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "1_a.sql", "select 1;");
@@ -91,7 +108,7 @@ fn forcing_a_layout_checks_every_name_against_it() {
     let err = discover_with(&[dir.path().to_path_buf()], Some(Layout::GolangMigrate)).unwrap_err().to_string();
     assert!(err.contains("1_a.sql") && err.contains("golang-migrate layout"), "{err}");
     let err = discover_with(&[dir.path().to_path_buf()], Some(Layout::Diesel)).unwrap_err().to_string();
-    assert!(err.contains("own folder"), "{err}");
+    assert!(err.contains("no Diesel migrations") && err.contains("1_a.sql"), "{err}");
 }
 
 #[test]

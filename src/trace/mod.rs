@@ -78,6 +78,8 @@ pub struct PlannedMigration {
     pub statements: Vec<Statement>,
     /// Declared to run outside a transaction: none of its statements run on a dry-run target.
     pub no_transaction: bool,
+    /// How the migration's own tool applies the script (which statements share a transaction).
+    pub model: crate::source::ExecutionModel,
 }
 
 /// Shared with the caller so an interrupted run can cancel the backend it left running.
@@ -266,6 +268,8 @@ impl Tracer {
                 transaction_ms: None,
                 locks: Vec::new(),
                 reversibility: None,
+                execution: Some(migration.model),
+                lock_hold_ms: None,
             };
             let mut failure = None;
             for statement in &migration.statements {

@@ -194,6 +194,13 @@ pub struct StatementTrace {
     pub queue: Queue,
     pub error: Option<StatementError>,
     pub findings: Vec<Finding>,
+    /// How long its locks are held when the migration's own tool applies it: from its start to the
+    /// end of the transaction the runner commits (`analyze::hold`). `None` when it takes no lock
+    /// or did not run.
+    pub lock_hold_ms: Option<f64>,
+    /// Which transaction of its file the runner runs it in (0, 1, …): statements with the same
+    /// number commit together.
+    pub runner_transaction: Option<usize>,
     /// What the statement costs on this database (and on production, with a snapshot).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impact: Option<crate::impact::StatementImpact>,
@@ -227,9 +234,15 @@ pub struct MigrationTrace {
     pub name: String,
     pub direction: Direction,
     pub statements: Vec<StatementTrace>,
-    /// Milliseconds from the migration's first statement to the end of its transaction (the
-    /// commit in scratch mode, the final rollback in a dry-run): how long its locks were held.
+    /// Milliseconds from the migration's first statement to the end of its transaction in this
+    /// run (the commit in scratch mode, the final rollback in a dry-run): how long the dry-run
+    /// itself held its locks. A real deployment holds them for [`MigrationTrace::lock_hold_ms`].
     pub transaction_ms: Option<f64>,
+    /// How the migration's own tool applies it (set by `analyze`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution: Option<crate::source::ExecutionModel>,
+    /// The longest lock hold of its statements as the runner holds them (`analyze::hold`).
+    pub lock_hold_ms: Option<f64>,
     /// Every relation lock the migration takes, as if it ran alone: observed where the migration
     /// took it, inferred where an earlier migration of the same transaction already held it.
     pub locks: Vec<MigrationLock>,

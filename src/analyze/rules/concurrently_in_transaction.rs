@@ -27,15 +27,27 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
     if cx.file.in_explicit_block(cx.index) {
         return vec![Hit::new(format!("inside BEGIN … COMMIT, PostgreSQL refuses it: {reason}"))];
     }
-    let others = cx.file.statements().len() - 1;
-    if cx.file.subject.no_transaction || others == 0 {
+    if !cx.file.in_transaction_block(cx.index) {
         return Vec::new();
     }
-    vec![Hit::new(format!(
-        "shares its script with {others} other statement(s): run as one transaction (by the tool, or as one \
-         multi-statement query), PostgreSQL refuses it: {reason}"
-    ))
-    .severity(Severity::High)]
+    // Judged as the runner sends the file (source/runner.rs): its own transaction, or the whole
+    // file as one multi-statement query, which PostgreSQL runs as one implicit transaction.
+    let model = cx.file.model();
+    let others = cx.file.statements().len() - 1;
+    let (how, severity) = match model.wrapping {
+        crate::source::Wrapping::ToolTransaction => {
+            (format!("{} runs the whole file inside its own transaction", model.runner.name()), Severity::Critical)
+        }
+        _ => (
+            format!(
+                "{} sends the file as one multi-statement query with {others} other statement(s): one implicit \
+                 transaction",
+                model.runner.name()
+            ),
+            Severity::High,
+        ),
+    };
+    vec![Hit::new(format!("{how}, and PostgreSQL refuses it there: {reason}")).severity(severity)]
 }
 
 #[cfg(test)]
@@ -45,8 +57,18 @@ mod tests {
     #[test]
     fn alone_or_declared_outside_a_transaction_is_fine() {
         assert!(!fires("LS104", "VACUUM users;"));
+        // golang-migrate (the examples' default layout) sends the file as one query.
         let found = hits("LS104", "SET lock_timeout = '1s';\nDROP INDEX CONCURRENTLY IF EXISTS i;");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, crate::analyze::Severity::High);
+        // The same statements as a plain file, run as psql -f runs it: each commits on its own.
+        let plain = "-- file: 001_drop_index.sql\nSET lock_timeout = '1s';\nDROP INDEX CONCURRENTLY IF EXISTS i;";
+        assert!(!fires("LS104", plain));
+        // goose wraps every migration in a transaction unless it says NO TRANSACTION.
+        let goose = "-- file: 001_idx.sql\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (x);\n";
+        assert_eq!(hits("LS104", goose)[0].severity, crate::analyze::Severity::Critical);
+        let goose_nt =
+            "-- file: 001_idx.sql\n-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (x);\n";
+        assert!(!fires("LS104", goose_nt));
     }
 }

@@ -32,8 +32,7 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
             alter.old_val, alter.new_val, alter.old_val
         ))];
     }
-    let in_transaction =
-        cx.file.in_explicit_block(cx.index) || (!cx.file.subject.no_transaction && cx.file.statements().len() > 1);
+    let in_transaction = cx.file.in_transaction_block(cx.index);
     if cx.pg() < 12 && in_transaction {
         return vec![Hit::new(format!(
             "ADD VALUE '{}' to {type_name} cannot run inside a transaction block on PostgreSQL {}",

@@ -28,10 +28,18 @@ pub const RULE: Rule = Rule {
 fn check(file: &FileCx<'_>) -> Vec<Hit> {
     let max = file.run.config.thresholds.max_lock_timeout;
     let mut timeout: Option<Duration> = None;
+    // A `SET LOCAL` lasts to the end of its transaction; outside a transaction block PostgreSQL
+    // ignores it with a warning (sql-set.html), so under autocommit it covers nothing after it.
+    let mut local_from: Option<usize> = None;
     for (index, statement) in file.statements().iter().enumerate() {
         if let Some(setting) = lock_timeout_setting(statement) {
             timeout = setting;
+            local_from = is_local(statement).then_some(index);
             continue;
+        }
+        if local_from.is_some_and(|set| !file.same_transaction(set, index) || !file.in_transaction_block(set)) {
+            timeout = None;
+            local_from = None;
         }
         if needs_own_transaction(statement) {
             continue;
@@ -69,6 +77,10 @@ fn check(file: &FileCx<'_>) -> Vec<Hit> {
         .at(index)];
     }
     Vec::new()
+}
+
+fn is_local(statement: &Statement) -> bool {
+    matches!(&statement.ast, Some(NodeEnum::VariableSetStmt(set)) if set.is_local)
 }
 
 /// `Some(value)` when the statement sets lock_timeout (`Some(None)`: back to the default).

@@ -24,7 +24,9 @@ pub const RULE: Rule = Rule {
 
 fn check(file: &FileCx<'_>) -> Vec<Hit> {
     let statements = file.statements();
-    if file.subject.no_transaction
+    // Only where the runner commits statement by statement (psql -f, goose NO TRANSACTION, …): a
+    // tool's transaction or one multi-statement query already makes the file all-or-nothing.
+    if !file.model().autocommit()
         || statements.iter().any(|s| s.summary.tx != crate::sql::TxControl::None)
         || statements.iter().any(needs_own_transaction)
     {
@@ -36,9 +38,10 @@ fn check(file: &FileCx<'_>) -> Vec<Hit> {
         return Vec::new();
     }
     vec![Hit::new(format!(
-        "{} statements without BEGIN/COMMIT: if one fails, those before it stay applied when the tool runs them \
-         one by one",
-        work.len()
+        "{} statements without BEGIN/COMMIT, and {} commits each on its own: if one fails, those before it stay \
+         applied",
+        work.len(),
+        file.model().runner.name()
     ))
     .at(work[0])]
 }
@@ -49,10 +52,16 @@ mod tests {
 
     #[test]
     fn wrapped_guarded_or_single_statements_are_fine() {
+        let plain = "-- file: 001_audit.sql\n";
         let two = "INSERT INTO audit_log VALUES (1, 1, 'x');\nALTER TABLE users ADD COLUMN IF NOT EXISTS n text;";
-        assert!(fires("LS103", two));
-        assert!(!fires("LS103", &format!("BEGIN;\n{two}\nCOMMIT;")));
-        assert!(!fires("LS103", "SET lock_timeout = '1s';\nALTER TABLE users ADD COLUMN n text;"));
-        assert!(!fires("LS103", "CREATE TABLE IF NOT EXISTS a (x int);\nCREATE TABLE IF NOT EXISTS b (x int);"));
+        assert!(fires("LS103", &format!("{plain}{two}")));
+        assert!(!fires("LS103", &format!("{plain}BEGIN;\n{two}\nCOMMIT;")));
+        assert!(!fires("LS103", &format!("{plain}SET lock_timeout = '1s';\nALTER TABLE users ADD COLUMN n text;")));
+        assert!(!fires(
+            "LS103",
+            &format!("{plain}CREATE TABLE IF NOT EXISTS a (x int);\nCREATE TABLE IF NOT EXISTS b (x int);")
+        ));
+        // golang-migrate sends the file as one query: one implicit transaction, all or nothing.
+        assert!(!fires("LS103", two));
     }
 }

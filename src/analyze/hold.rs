@@ -1,0 +1,115 @@
+//! How long each statement's locks are held when the migration's own tool applies it: from the
+//! statement's start to the end of the transaction the runner commits (the statement itself under
+//! autocommit). One number, used by every report format; the dry-run's own hold (to its final
+//! rollback) stays in `MigrationTrace::transaction_ms`, labelled as such.
+
+use crate::trace::{MigrationTrace, PlannedMigration};
+
+use super::context::{transaction_blocks, Block};
+
+/// Fills `execution`, `lock_hold_ms` and `runner_transaction` of `migration` (traced from `plan`).
+pub fn apply(plan: &PlannedMigration, migration: &mut MigrationTrace) {
+    let blocks = transaction_blocks(&plan.statements, plan.model);
+    let group = |index: usize| -> usize {
+        // One number per transaction of the file: statements with the same number commit together.
+        let mut seen: Vec<Block> = Vec::new();
+        for block in blocks.iter().take(index + 1) {
+            if !seen.contains(block) {
+                seen.push(*block);
+            }
+        }
+        seen.len().saturating_sub(1)
+    };
+    let groups: Vec<Option<usize>> =
+        migration.statements.iter().map(|s| (s.index < blocks.len()).then(|| group(s.index))).collect();
+    let ends: Vec<f64> = migration.statements.iter().map(|s| s.started_ms + s.duration_ms.unwrap_or(0.0)).collect();
+    for position in 0..migration.statements.len() {
+        let statement = &migration.statements[position];
+        let Some(transaction) = groups[position] else { continue };
+        let end = (position..migration.statements.len())
+            .filter(|&later| groups[later] == Some(transaction))
+            .map(|later| ends[later])
+            .fold(ends[position], f64::max);
+        let hold = (statement.executed && !statement.locks.is_empty()).then(|| (end - statement.started_ms).max(0.0));
+        let statement = &mut migration.statements[position];
+        statement.runner_transaction = Some(transaction);
+        statement.lock_hold_ms = hold;
+    }
+    migration.execution = Some(plan.model);
+    migration.lock_hold_ms = migration.statements.iter().filter_map(|s| s.lock_hold_ms).reduce(f64::max);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{Direction, Runner};
+    use crate::trace::{LockSource, RelationLock, StatementTrace};
+
+    fn traced(sql: &str, runner: Runner, durations: &[f64]) -> (PlannedMigration, MigrationTrace) {
+        let statements = crate::sql::parse_file(std::path::Path::new("m.sql"), sql).expect("parse");
+        let plan = PlannedMigration {
+            path: "m.sql".into(),
+            version: "1".into(),
+            name: "m".into(),
+            direction: Direction::Up,
+            model: runner.model(false, false),
+            no_transaction: false,
+            statements: statements.clone(),
+        };
+        let mut started = 0.0;
+        let statements = statements
+            .iter()
+            .zip(durations)
+            .map(|(statement, ms)| {
+                let trace = StatementTrace {
+                    executed: true,
+                    started_ms: started,
+                    duration_ms: Some(*ms),
+                    locks: vec![RelationLock {
+                        relation: "public.t".into(),
+                        relkind: "table".into(),
+                        mode: crate::locks::LockMode::AccessExclusive,
+                        source: LockSource::Observed,
+                    }],
+                    ..StatementTrace::from_statement(statement)
+                };
+                started += ms;
+                trace
+            })
+            .collect();
+        let migration = MigrationTrace {
+            path: "m.sql".into(),
+            version: "1".into(),
+            name: "m".into(),
+            direction: Direction::Up,
+            statements,
+            transaction_ms: Some(10_000.0),
+            locks: Vec::new(),
+            reversibility: None,
+            execution: None,
+            lock_hold_ms: None,
+        };
+        (plan, migration)
+    }
+
+    const SQL: &str = "ALTER TABLE t ADD COLUMN a int;\nUPDATE t SET a = 1;\nALTER TABLE t ADD COLUMN b int;\n";
+
+    #[test]
+    fn autocommit_holds_only_for_the_statement() {
+        let (plan, mut migration) = traced(SQL, Runner::Psql, &[1.0, 500.0, 2.0]);
+        apply(&plan, &mut migration);
+        let holds: Vec<Option<f64>> = migration.statements.iter().map(|s| s.lock_hold_ms).collect();
+        assert_eq!(holds, vec![Some(1.0), Some(500.0), Some(2.0)]);
+        assert_eq!(migration.lock_hold_ms, Some(500.0));
+    }
+
+    #[test]
+    fn one_transaction_holds_to_its_end_not_to_the_dry_runs_rollback() {
+        let (plan, mut migration) = traced(SQL, Runner::GolangMigrate, &[1.0, 500.0, 2.0]);
+        apply(&plan, &mut migration);
+        let holds: Vec<Option<f64>> = migration.statements.iter().map(|s| s.lock_hold_ms).collect();
+        assert_eq!(holds, vec![Some(503.0), Some(502.0), Some(2.0)]);
+        assert_eq!(migration.lock_hold_ms, Some(503.0));
+        assert!(migration.statements.iter().all(|s| s.runner_transaction == Some(0)));
+    }
+}
