@@ -18,13 +18,14 @@ use support::*;
 const INDEX_UP: &str = "SET lock_timeout = '2s';\nCREATE INDEX items_name_idx ON items (name);\n";
 const INDEX_DOWN: &str = "DROP INDEX IF EXISTS items_name_idx;\n";
 
+/// Above lockscope's small-table threshold (10,000 rows), so an index build on it is not downgraded.
 async fn database_with_items() -> common::TestDb {
     let db = common::fresh_database().await;
     let mut conn = db.connect().await;
     common::execute(
         &mut conn,
         "CREATE TABLE items (id int PRIMARY KEY, name text); \
-         INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 5000) g; ANALYZE items",
+         INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20000) g; ANALYZE items",
     )
     .await;
     db

@@ -30,7 +30,8 @@ pub fn apply(plan: &PlannedMigration, migration: &mut MigrationTrace) {
             .filter(|&later| groups[later] == Some(transaction))
             .map(|later| ends[later])
             .fold(ends[position], f64::max);
-        let hold = (statement.executed && !statement.locks.is_empty()).then(|| (end - statement.started_ms).max(0.0));
+        let hold = (statement.executed && !statement.locks.is_empty())
+            .then(|| ((end - statement.started_ms).max(0.0) * 1000.0).round() / 1000.0);
         let statement = &mut migration.statements[position];
         statement.runner_transaction = Some(transaction);
         statement.lock_hold_ms = hold;

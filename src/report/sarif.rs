@@ -51,7 +51,12 @@ pub fn render(subject: &Subject<'_>, options: &RenderOptions) -> String {
                 let path = finding.path.as_deref().unwrap_or(&migration.path);
                 let line = finding.line.unwrap_or(statement.line).max(1);
                 let column = if finding.line.is_none_or(|l| l == statement.line) { statement.column.max(1) } else { 1 };
-                results.push(result(finding, rule_index, path, line, column, &statement.sql, base));
+                let mut found = result(finding, rule_index, path, line, column, &statement.sql, base);
+                // The same lock-hold figure as every other format: as the runner holds it.
+                if let (Some(hold), Some(properties)) = (statement.lock_hold_ms, found["properties"].as_object_mut()) {
+                    properties.insert("lockHoldMs".into(), json!(hold));
+                }
+                results.push(found);
             }
         }
     }
