@@ -180,6 +180,10 @@ pub struct LintArgs {
     #[arg(long, value_name = "REF")]
     pub git_diff: Option<String>,
 
+    /// Migration layout, instead of detecting it from the files (see `check --layout`).
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub layout: Option<crate::source::Layout>,
+
     /// The tool that applies the migrations (see `check --runner`).
     #[arg(long, value_name = "NAME", value_parser = parse_runner)]
     pub runner: Option<crate::source::Runner>,

@@ -50,7 +50,17 @@ impl LintReport {
 /// Lints the migrations in `paths` for `direction`. Unreadable or unparsable files are an error
 /// naming file and line; a missing script of a pair is a finding, not an error.
 pub fn lint_paths(paths: &[PathBuf], direction: Direction, options: Options) -> Result<LintReport> {
-    let mut discovery = source::discover_with(paths, None)?;
+    lint_paths_with(paths, direction, None, options)
+}
+
+/// [`lint_paths`] with a forced `layout` (`--layout`).
+pub fn lint_paths_with(
+    paths: &[PathBuf],
+    direction: Direction,
+    layout: Option<source::Layout>,
+    options: Options,
+) -> Result<LintReport> {
+    let mut discovery = source::discover_with(paths, layout)?;
     discovery.runner = options.runner.or(options.config.runner);
     let mut migrations = std::mem::take(&mut discovery.migrations);
     if direction == Direction::Down {
@@ -126,7 +136,7 @@ pub fn run(args: &LintArgs) -> Result<i32> {
         None => analyze::Deployment::EachAlone,
     };
     let options = Options { config, pg_version: Some(pg), runner: args.runner, deployment, ..Options::default() };
-    let mut report = lint_paths(&args.paths, args.direction, options)?;
+    let mut report = lint_paths_with(&args.paths, args.direction, args.layout, options)?;
     // Judged with every migration in view, reported for the changed ones only.
     let scope = changed.map(|changed| {
         report.scripts.retain(|script| changed.contains(&script.path));
