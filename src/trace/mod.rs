@@ -177,8 +177,9 @@ async fn run_with(
     if options.mode == Mode::Scratch {
         notes.insert(
             0,
-            "scratch mode: the embedded throwaway database starts empty, so every table is empty and \
-             timings are not representative of a real database; pass --database-url for a staging copy"
+            "scratch mode: the embedded throwaway database is empty only because it is new, which says nothing \
+             about production: tables that earlier migrations created are judged as populated, and timings are \
+             not representative; pass --database-url for a staging copy, or --production-stats for real sizes"
                 .to_string(),
         );
     }
