@@ -266,6 +266,14 @@ mod tests {
     }
 
     #[test]
+    fn runner_names_how_the_migrations_are_applied() {
+        let config = parse("runner = \"psql\"\n").unwrap();
+        assert_eq!(config.runner, Some(crate::source::Runner::Psql));
+        let err = parse("pg_version = 15\nrunner = \"liquibase\"\n").unwrap_err().to_string();
+        assert!(err.contains("lockscope.toml:2") && err.contains("runner = \"liquibase\""), "{err}");
+    }
+
+    #[test]
     fn mistakes_name_the_line() {
         for (text, line, needle) in [
             ("pg_version = 16\n[rules]\nLS999 = \"off\"\n", 3, "unknown rule `LS999`"),

@@ -25,6 +25,7 @@ pub mod safety;
 pub mod source;
 pub mod sql;
 pub mod trace;
+pub mod units;
 pub mod watch;
 
 pub use error::{Error, Location, Result};

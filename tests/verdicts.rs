@@ -344,3 +344,23 @@ fn lock_hold_is_the_runners_in_every_format() {
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(table.contains("(003 up, locks held "), "{table}");
 }
+
+/// `runner = "…"` in `lockscope.toml` sets the model for check and lint; `--runner` wins over it.
+#[test]
+fn lockscope_toml_names_the_runner_and_the_flag_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "lockscope.toml", "runner = \"psql-single-transaction\"\n");
+    let file =
+        write(dir.path(), "idx.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS crates_name_idx ON crates (name);\n");
+    let output = lockscope(dir.path()).args(["lint", "--format", "json"]).arg(&file).output().unwrap();
+    let report = json(&output);
+    assert_eq!(report["migrations"][0]["execution"]["runner"], "psql-single-transaction");
+    assert!(has(&findings(&report), "LS104", "critical"), "{:?}", findings(&report));
+    let output =
+        lockscope(dir.path()).args(["lint", "--format", "json", "--runner", "psql"]).arg(&file).output().unwrap();
+    let report = json(&output);
+    assert_eq!(report["migrations"][0]["execution"]["runner"], "psql");
+    assert!(!findings(&report).iter().any(|(rule, _)| rule == "LS104"));
+    let output = lockscope(dir.path()).args(["lint", "--runner", "liquibase"]).arg(&file).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "an unknown runner is a usage error");
+}

@@ -271,13 +271,13 @@ fn size(relation: &RelationName, trace: Option<&StatementTrace>, file: &FileCx<'
     if rows == 0.0 {
         return Size::Small(format!("{relation} is empty ({source})"));
     }
-    if rows < super::SMALL_TABLE_ROWS && took.is_none_or(|ms| ms < super::SMALL_STATEMENT_MS) {
-        let timing =
-            took.map(|ms| format!(", the statement took {}", crate::report::table::format_ms(ms))).unwrap_or_default();
+    // A team that calls fewer rows large (`large_table_rows` in lockscope.toml) is taken at its word.
+    let small = super::SMALL_TABLE_ROWS.min(file.run.config.thresholds.large_table_rows as f64);
+    if rows < small && took.is_none_or(|ms| ms < super::SMALL_STATEMENT_MS) {
+        let timing = took.map(|ms| format!(", the statement took {}", crate::units::format_ms(ms))).unwrap_or_default();
         return Size::Small(format!(
             "{relation} is small: {} rows ({source}){timing}, under the {} rows lockscope counts as small",
-            rows as i64,
-            super::SMALL_TABLE_ROWS as i64
+            rows as i64, small as i64
         ));
     }
     Size::Big

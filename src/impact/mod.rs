@@ -206,7 +206,7 @@ fn risk(
     let mut level = Risk::Low;
     let mut reasons = Vec::new();
     let hold_words =
-        format!("{}{}", crate::report::table::format_ms(hold_ms), if on_production { " on production" } else { "" });
+        format!("{}{}", crate::units::format_ms(hold_ms), if on_production { " on production" } else { "" });
     for relation in relations {
         let mode = LockMode::parse(&relation.mode).unwrap_or(LockMode::AccessShare);
         let blocks_reads = mode.blocks_reads();
@@ -250,13 +250,4 @@ fn risk(
     (level, reasons)
 }
 
-/// `1.2M`, `34k`, `512`.
-pub fn human_count(value: f64) -> String {
-    if value >= 1_000_000.0 {
-        format!("{:.1}M", value / 1_000_000.0)
-    } else if value >= 10_000.0 {
-        format!("{:.0}k", value / 1000.0)
-    } else {
-        format!("{value:.0}")
-    }
-}
+pub use crate::units::human_count;

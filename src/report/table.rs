@@ -212,13 +212,4 @@ fn first_line(sql: &str) -> String {
     }
 }
 
-/// Milliseconds for people: `0.4 ms`, `12 ms`, `3.2 s`.
-pub fn format_ms(ms: f64) -> String {
-    if ms < 10.0 {
-        format!("{ms:.1} ms")
-    } else if ms < 10_000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.1} s", ms / 1000.0)
-    }
-}
+pub use crate::units::format_ms;
