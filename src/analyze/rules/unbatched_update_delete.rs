@@ -59,6 +59,33 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
     vec![hit]
 }
 
+/// Whether an expression reads the clock (`now()`, `CURRENT_DATE`, `clock_timestamp()`, …).
+fn mentions_clock(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.iter().any(mentions_clock),
+        Value::Object(map) => {
+            if map.contains_key("SqlvalueFunction") {
+                return true;
+            }
+            if let Some(Value::Object(call)) = map.get("FuncCall") {
+                let clock = ["now", "clock_timestamp", "statement_timestamp", "transaction_timestamp", "timeofday"];
+                let named = call
+                    .get("funcname")
+                    .and_then(Value::as_array)
+                    .and_then(|n| n.last())
+                    .and_then(|n| n.pointer("/node/String/sval"))
+                    .and_then(Value::as_str)
+                    .is_some_and(|name| clock.contains(&name));
+                if named {
+                    return true;
+                }
+            }
+            map.values().any(mentions_clock)
+        }
+        _ => false,
+    }
+}
+
 /// Whether a WHERE clause limits the rows by something batch-like: a comparison, a range, an IN
 /// list, `= ANY`, or a subquery with LIMIT.
 fn bounded(where_clause: &pg_query::protobuf::Node) -> bool {
@@ -83,8 +110,14 @@ fn bounded(where_clause: &pg_query::protobuf::Node) -> bool {
                     ]
                     .iter()
                     .any(|k| *k as i64 == kind);
-                    if ranged || (kind == AExprKind::AexprOp as i64 && ["<", "<=", ">", ">=", "="].contains(&operator))
-                    {
+                    let comparison =
+                        kind == AExprKind::AexprOp as i64 && ["<", "<=", ">", ">=", "="].contains(&operator);
+                    // `created_at < now() - interval '90 days'` is an age cutoff, not a batch: on a
+                    // table that has grown for years it matches most rows in one statement.
+                    if comparison && operator != "=" && mentions_clock(value) {
+                        return false;
+                    }
+                    if ranged || comparison {
                         return true;
                     }
                 }
@@ -113,5 +146,10 @@ mod tests {
         assert!(!fires("LS122", "DELETE FROM audit_log WHERE id < 1000;"));
         assert!(!fires("LS122", "UPDATE users SET status = 'x' WHERE id = ANY('{1,2}');"));
         assert!(!fires("LS122", "CREATE TABLE t (a int);\nDELETE FROM t;"));
+        // An age cutoff is no batch: it matches every old row at once.
+        assert!(fires("LS122", "DELETE FROM orders WHERE created_at < now() - interval '90 days';"));
+        assert!(fires("LS122", "DELETE FROM orders WHERE created_at < CURRENT_DATE - 90;"));
+        let batched = "DELETE FROM orders WHERE created_at < now() - interval '90 days' AND id < 10000;";
+        assert!(!fires("LS122", batched));
     }
 }
