@@ -7,7 +7,7 @@ use crate::locks::LockMode;
 use crate::sql::{Execution, RelationName, Statement, TxControl};
 use crate::trace::StatementTrace;
 
-use super::{Severity, Status, Subject, TableStats};
+use super::{Severity, Status, Subject, TableStats, TargetFacts};
 
 /// What a trace should show if the rule's prediction is right, about the hit's relation (or any
 /// relation when the hit names none).
@@ -111,6 +111,9 @@ pub struct RunCx<'a> {
     pub server_major: Option<u32>,
     /// Relations each statement creates: `created[file][statement]`.
     pub(crate) created: Vec<Vec<Vec<RelationName>>>,
+    /// Catalogue facts about the target (invalid indexes, publications, replica identities);
+    /// empty and not `known` without a target.
+    pub facts: &'a TargetFacts,
 }
 
 impl<'a> RunCx<'a> {
@@ -123,7 +126,15 @@ impl<'a> RunCx<'a> {
     ) -> Self {
         let created =
             subjects.iter().map(|s| s.statements.iter().map(super::ast::created_relations).collect()).collect();
-        RunCx { subjects, pg, config, stats, traced: server_major.is_some(), server_major, created }
+        static UNKNOWN: std::sync::OnceLock<TargetFacts> = std::sync::OnceLock::new();
+        let facts = UNKNOWN.get_or_init(TargetFacts::default);
+        RunCx { subjects, pg, config, stats, traced: server_major.is_some(), server_major, created, facts }
+    }
+
+    /// The run with what the target's catalogues say ([`super::Options::facts`]).
+    pub(crate) fn with_facts(mut self, facts: &'a TargetFacts) -> Self {
+        self.facts = facts;
+        self
     }
 
     /// Whether a statement before (`file`, `statement`) in this run creates `relation`.
@@ -196,6 +207,11 @@ impl<'a> Cx<'a> {
 
     pub fn config(&self) -> &'a Config {
         self.file.run.config
+    }
+
+    /// What the target's catalogues say (not `known` without a target).
+    pub fn facts(&self) -> &'a TargetFacts {
+        self.file.run.facts
     }
 
     pub fn kind(&self) -> &'a str {

@@ -16,7 +16,8 @@ pub const UNUSED_IGNORE: &str = "LS902";
 
 pub(crate) fn run(subjects: &[Subject<'_>], trace: Option<&Trace>, options: &Options) -> Vec<MigrationFindings> {
     let server_major = trace.map(|t| t.server.major() as u32);
-    let run = RunCx::new(subjects, options.pg_major(trace), &options.config, &options.stats, server_major);
+    let run = RunCx::new(subjects, options.pg_major(trace), &options.config, &options.stats, server_major)
+        .with_facts(&options.facts);
     let mut all = Vec::with_capacity(subjects.len());
     for (index, subject) in subjects.iter().enumerate() {
         let migration = trace.and_then(|t| t.migrations.get(index));

@@ -12,6 +12,7 @@ mod context;
 mod evaluate;
 pub mod rules;
 pub mod stats;
+pub mod target_facts;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use serde::Serialize;
 pub use catalogue::{Check, Rule, RuleKind};
 pub use context::{Cx, Expect, FileCx, Hit};
 pub use stats::{TableSize, TableStats};
+pub use target_facts::TargetFacts;
 
 use crate::config::Config;
 use crate::source::{Direction, Migration};
@@ -183,6 +185,9 @@ pub struct Options {
     /// Which scripts of each migration exist, keyed by the analysed script's path. Missing: the
     /// pairing is not known (no finding about it).
     pub pairings: BTreeMap<PathBuf, Pairing>,
+    /// Invalid indexes, publications and replica identities on the target, when connected
+    /// (LS135, LS136). Default: not known.
+    pub facts: TargetFacts,
 }
 
 impl Options {
