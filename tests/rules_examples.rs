@@ -130,7 +130,9 @@ macro_rules! rule_tests {
         #[test]
         fn every_rule_has_an_example_test() {
             let tested = [$($id),*];
-            for rule in catalogue::all() {
+            // Index usage and --reversible findings are made after the trace, outside the rule
+            // engine: tests/rules_new.rs runs their examples through `lockscope check`.
+            for rule in catalogue::all().iter().filter(|rule| !analyze::late::is_late(rule)) {
                 assert!(tested.contains(&rule.id), "{} has no example test here", rule.id);
             }
         }

@@ -10,6 +10,7 @@ mod ast;
 pub mod catalogue;
 mod context;
 mod evaluate;
+pub mod late;
 pub mod rules;
 pub mod stats;
 pub mod target_facts;
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 pub use catalogue::{Check, Rule, RuleKind};
 pub use context::{Cx, Expect, FileCx, Hit};
+pub use late::suppress_late;
 pub use stats::{TableSize, TableStats};
 pub use target_facts::TargetFacts;
 

@@ -26,12 +26,14 @@ mod exclusion_constraint;
 mod exclusive_rewrite_or_scan;
 mod ignore_directives;
 mod index_on_filled_new_table;
+pub(crate) mod index_usage;
 mod json_column;
 mod lock_wait;
 mod missing_lock_timeout;
 mod needs_newer_postgres;
 mod reindex_without_concurrently;
 mod rename_column_or_table;
+pub(crate) mod reversibility;
 mod set_not_null;
 mod statements_after_access_exclusive;
 mod statements_without_transaction;
@@ -85,6 +87,14 @@ pub static ALL: &[&Rule] = &[
     &concurrently_if_not_exists::RULE,
     &drop_replica_identity_in_publication::RULE,
     &index_on_filled_new_table::RULE,
+    &index_usage::DROP_USED_INDEX,
+    &index_usage::REWRITE_REBUILDS_UNUSED_INDEXES,
+    &index_usage::DUPLICATE_INDEX,
+    &index_usage::FOREIGN_KEY_WITHOUT_INDEX,
+    &index_usage::RELIES_ON_INVALID_OR_UNUSED_INDEX,
+    &reversibility::DOWN_NOT_REVERSIBLE,
+    &reversibility::MISSING_DOWN,
+    &reversibility::DOWN_DESTROYS_DATA,
     &ignore_directives::WITHOUT_REASON,
     &ignore_directives::UNUSED,
 ];
