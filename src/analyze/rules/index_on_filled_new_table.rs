@@ -68,9 +68,13 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
     .expect(Expect::Lock(LockMode::Share))]
 }
 
-/// `CREATE TABLE … AS SELECT` / `SELECT … INTO`: created full.
+/// `CREATE TABLE … AS SELECT` (not `WITH NO DATA`) / `SELECT … INTO`: created full.
 fn creates_filled(statement: &Statement) -> bool {
-    matches!(statement.ast, Some(NodeEnum::CreateTableAsStmt(_)) | Some(NodeEnum::SelectStmt(_)))
+    match &statement.ast {
+        Some(NodeEnum::CreateTableAsStmt(create)) => !create.into.as_ref().is_some_and(|into| into.skip_data),
+        Some(NodeEnum::SelectStmt(_)) => true,
+        _ => false,
+    }
 }
 
 /// `INSERT INTO table … SELECT …` or `COPY table FROM …`.
@@ -117,6 +121,7 @@ mod tests {
         assert!(!fires("LS137", &values), "a few literal rows are not a fill");
         let as_select = empty.replace("(user_id bigint)", "AS SELECT user_id FROM orders");
         assert!(fires("LS137", &as_select));
+        assert!(!fires("LS137", &as_select.replace("FROM orders", "FROM orders WITH NO DATA")));
     }
 
     #[test]
