@@ -190,6 +190,7 @@ pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
         let result = tokio::select! {
             result = async {
                 let stats = table_stats(&target, &plan).await;
+                let facts = target_facts(&target, &plan).await;
                 let introspection = target_introspection(&target).await;
                 let mut trace = if args.reversible && planned.downs.iter().any(Option::is_some) {
                     trace::run_reversible(&target, &plan, &planned.downs, &options, &backend).await?
@@ -206,7 +207,7 @@ pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
                 if args.isolate {
                     isolate(&mut trace, &plan, &options, args).await?;
                 }
-                Ok((trace, stats, introspection))
+                Ok((trace, stats, facts, introspection))
             } => result,
             _ = shutdown_signal() => {
                 cancel_backend(&target, &backend).await;
@@ -219,7 +220,7 @@ pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
     if let Some(progress) = &progress {
         progress.finish();
     }
-    let (mut trace, stats, introspection) = worked?;
+    let (mut trace, stats, facts, introspection) = worked?;
 
     let deployment = deployment(&plan, scope.as_ref(), pending.as_ref(), args.all);
     let (stats, sizes_from) = match (trace.mode, production.as_ref()) {
@@ -228,13 +229,23 @@ pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
         // The embedded database is empty because it is new: that says nothing about production.
         (Mode::Scratch, None) => (analyze::TableStats::default(), None),
     };
-    let analyze_options =
-        analyze::Options { config, pg_version: args.pg_version, stats, pairings, deployment, runner, sizes_from };
+    let analyze_options = analyze::Options {
+        config,
+        pg_version: args.pg_version,
+        stats,
+        pairings,
+        deployment,
+        runner,
+        sizes_from,
+        facts,
+    };
     analyze::analyze(&plan, &mut trace, &analyze_options);
     trace.notes.extend(planned.discovery.notes());
     let reversible_notes = crate::reversible::judge(&mut trace);
     trace.notes.extend(reversible_notes);
     assess_impact(&mut trace, introspection, production.as_ref());
+    // Index-usage and reversibility findings exist only now: configuration and ignores reach them here.
+    analyze::late::suppress_late_in_trace(&mut trace, &plan, &analyze_options.config);
     if let Some(pending) = pending {
         let mut notes = pending.notes.clone();
         notes.append(&mut trace.notes);
@@ -404,6 +415,24 @@ async fn table_stats(target: &Target, plan: &[PlannedMigration]) -> analyze::Tab
     let stats = analyze::TableStats::fetch(&mut conn, statements).await.unwrap_or_default();
     let _ = sqlx::Connection::close(conn).await;
     stats
+}
+
+/// Invalid indexes, publications and replica identities of the relations the plan names, read
+/// from the catalogues before the trace in a read-only session with short timeouts (LS135,
+/// LS136). Not known (empty) when they cannot be read.
+async fn target_facts(target: &Target, plan: &[PlannedMigration]) -> analyze::TargetFacts {
+    let Ok(mut conn) = db::connect(target, "lockscope-facts").await else { return analyze::TargetFacts::default() };
+    let limits = crate::introspect::SessionLimits {
+        statement_timeout: Duration::from_secs(2),
+        lock_timeout: Duration::from_millis(500),
+    };
+    let statements = plan.iter().flat_map(|m| m.statements.iter());
+    let facts = match crate::introspect::configure_read_only_session(&mut conn, limits).await {
+        Ok(()) => analyze::TargetFacts::fetch(&mut conn, statements).await.unwrap_or_default(),
+        Err(_) => analyze::TargetFacts::default(),
+    };
+    let _ = sqlx::Connection::close(conn).await;
+    facts
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.

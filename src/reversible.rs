@@ -4,16 +4,17 @@
 
 use std::collections::BTreeSet;
 
-use crate::analyze::{Severity, Status};
+use crate::analyze::rules::reversibility as entries;
+use crate::analyze::{Rule, Severity, Status};
 use crate::trace::snapshot::{Attributes, Snapshot};
 use crate::trace::{Finding, MigrationTrace, ReversibilityDifference, ReversibilityTrace, Trace};
 
 /// Rule: the down script does not restore the schema (or fails, or the up fails after it).
-pub const DOWN_NOT_REVERSIBLE: &str = "LS301";
+pub const DOWN_NOT_REVERSIBLE: &Rule = &entries::DOWN_NOT_REVERSIBLE;
 /// Rule: the migration has no down script.
-pub const MISSING_DOWN: &str = "LS302";
+pub const MISSING_DOWN: &Rule = &entries::MISSING_DOWN;
 /// Rule: the down script destroys data the up created or moved.
-pub const DOWN_DESTROYS_DATA: &str = "LS303";
+pub const DOWN_DESTROYS_DATA: &Rule = &entries::DOWN_DESTROYS_DATA;
 
 /// Fills each round trip's differences, attaches the findings to the migration, and returns a
 /// summary for the report's notes (empty when no round trip ran).
@@ -219,22 +220,25 @@ fn data_differences(before: &Snapshot, after_up: &Snapshot, after_down: &Snapsho
     found
 }
 
-fn severity_of(difference: &ReversibilityDifference) -> Severity {
+/// Below the rule's own severity: a table the up filled and the down drops (the rows are the
+/// up's), a column only recreated at another position.
+fn severity_of(difference: &ReversibilityDifference) -> Option<Severity> {
     match difference.kind.as_str() {
-        "data destroyed" => Severity::Medium,
-        _ if difference.message.contains(" at position ") => Severity::Low,
-        _ => Severity::High,
+        "data destroyed" => Some(Severity::Medium),
+        _ if difference.message.contains(" at position ") => Some(Severity::Low),
+        _ => None,
     }
 }
 
-fn finding(rule: &str, name: &str, severity: Severity, message: String, help: &str, path: &str) -> Finding {
+/// A finding of `rule` (its id, name, help and, unless `severity` says otherwise, severity).
+fn finding(rule: &Rule, severity: Option<Severity>, message: String, path: &str) -> Finding {
     Finding {
-        rule: rule.to_string(),
-        name: name.to_string(),
-        severity,
+        rule: rule.id.to_string(),
+        name: rule.name.to_string(),
+        severity: severity.unwrap_or(rule.severity),
         status: Status::TraceOnly,
         message,
-        help: help.to_string(),
+        help: rule.fix.to_string(),
         path: Some(path.to_string()),
         line: Some(1),
         relation: None,
@@ -243,14 +247,6 @@ fn finding(rule: &str, name: &str, severity: Severity, message: String, help: &s
     }
 }
 
-const NOT_REVERSIBLE_HELP: &str = "Make the down script undo exactly what the up does — drop what the up creates, \
-     recreate what it drops with the same definition (type, default, NOT NULL, UNIQUE, constraints) — so a rollback \
-     leaves the schema as it was.";
-const MISSING_DOWN_HELP: &str =
-    "Write a down script, or document how to roll this migration back before it reaches production.";
-const DESTROYS_DATA_HELP: &str = "Before dropping or recreating what holds the data, copy it back (or keep the old \
-     column/table until the release is final), so rolling back loses nothing.";
-
 fn findings(migration: &MigrationTrace) -> Vec<Finding> {
     let Some(round_trip) = &migration.reversibility else { return Vec::new() };
     let down_path = round_trip.down_path.clone().unwrap_or_else(|| migration.path.clone());
@@ -258,42 +254,32 @@ fn findings(migration: &MigrationTrace) -> Vec<Finding> {
     if round_trip.missing_down {
         found.push(finding(
             MISSING_DOWN,
-            "missing-down",
-            Severity::Medium,
+            None,
             format!("migration {} has no down script: it cannot be rolled back", migration.version),
-            MISSING_DOWN_HELP,
             &migration.path,
         ));
     }
     if let Some(failure) = &round_trip.down_failed {
         let mut failed = finding(
             DOWN_NOT_REVERSIBLE,
-            "down-not-reversible",
-            Severity::High,
+            None,
             format!("down fails right after up, at line {}: {}", failure.line, failure.message),
-            NOT_REVERSIBLE_HELP,
             &failure.path,
         );
         failed.line = Some(failure.line);
         found.push(failed);
     }
     for difference in &round_trip.differences {
-        let (rule, name, help) = if difference.kind.starts_with("data") {
-            (DOWN_DESTROYS_DATA, "down-destroys-data", DESTROYS_DATA_HELP)
-        } else {
-            (DOWN_NOT_REVERSIBLE, "down-not-reversible", NOT_REVERSIBLE_HELP)
-        };
-        let mut item = finding(rule, name, severity_of(difference), difference.message.clone(), help, &down_path);
+        let rule = if difference.kind.starts_with("data") { DOWN_DESTROYS_DATA } else { DOWN_NOT_REVERSIBLE };
+        let mut item = finding(rule, severity_of(difference), difference.message.clone(), &down_path);
         item.relation = Some(difference.object.clone());
         found.push(item);
     }
     if let Some(failure) = &round_trip.reapply_failed {
         let mut failed = finding(
             DOWN_NOT_REVERSIBLE,
-            "down-not-reversible",
-            Severity::High,
+            None,
             format!("up fails when run again after down, at line {}: {}", failure.line, failure.message),
-            NOT_REVERSIBLE_HELP,
             &failure.path,
         );
         failed.line = Some(failure.line);

@@ -8,7 +8,7 @@ use crate::source::Wrapping;
 use crate::sql::{Execution, RelationName, Statement, TxControl};
 use crate::trace::StatementTrace;
 
-use super::{Severity, Status, Subject, TableStats};
+use super::{Severity, Status, Subject, TableStats, TargetFacts};
 
 /// What a trace should show if the rule's prediction is right, about the hit's relation (or any
 /// relation when the hit names none).
@@ -118,6 +118,9 @@ pub struct RunCx<'a> {
     pub(crate) created: Vec<Vec<Vec<RelationName>>>,
     /// `in_set[file]`: the script belongs to the undeployed set of [`super::Deployment`].
     in_set: Vec<bool>,
+    /// Catalogue facts about the target (invalid indexes, publications, replica identities);
+    /// empty and not `known` without a target.
+    pub facts: &'a TargetFacts,
 }
 
 impl<'a> RunCx<'a> {
@@ -140,6 +143,7 @@ impl<'a> RunCx<'a> {
             server_major,
             created,
             in_set: subjects.iter().map(|s| options.deployment.in_set(s.path)).collect(),
+            facts: &options.facts,
         }
     }
 
@@ -266,6 +270,11 @@ impl<'a> Cx<'a> {
 
     pub fn config(&self) -> &'a Config {
         self.file.run.config
+    }
+
+    /// What the target's catalogues say (not `known` without a target).
+    pub fn facts(&self) -> &'a TargetFacts {
+        self.file.run.facts
     }
 
     pub fn kind(&self) -> &'a str {

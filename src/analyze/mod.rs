@@ -11,8 +11,10 @@ pub mod catalogue;
 pub mod context;
 mod evaluate;
 pub mod hold;
+pub mod late;
 pub mod rules;
 pub mod stats;
+pub mod target_facts;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +23,9 @@ use serde::Serialize;
 
 pub use catalogue::{Check, Rule, RuleKind};
 pub use context::{Cx, Expect, FileCx, Hit};
+pub use late::suppress_late;
 pub use stats::{TableSize, TableStats};
+pub use target_facts::TargetFacts;
 
 use crate::config::Config;
 use crate::source::{Direction, ExecutionModel, Migration};
@@ -193,6 +197,9 @@ pub struct Options {
     /// production snapshot). `None`: table sizes are unknown, and an existing table is judged as
     /// populated — an empty scratch database says nothing about production.
     pub sizes_from: Option<String>,
+    /// Invalid indexes, publications and replica identities on the target, when connected
+    /// (LS135, LS136). Default: not known.
+    pub facts: TargetFacts,
 }
 
 /// Which of the analysed migrations reach a database together (DESIGN.md, "Scope").

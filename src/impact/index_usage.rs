@@ -4,18 +4,21 @@
 //! that rely on an invalid or unused index. Usage counts only mean something over a long enough
 //! window: when the statistics were reset recently every finding here says so and is downgraded.
 
-use crate::analyze::{Severity, Status};
+use crate::analyze::rules::index_usage as entries;
+use crate::analyze::{Rule, Severity, Status};
 use crate::introspect::{IndexInfo, Introspection};
 use crate::trace::{Finding, StatementTrace, Trace};
 
 /// Usage counts younger than this are too short a window to call an index unused.
 pub const MIN_STATS_AGE_S: f64 = 7.0 * 24.0 * 3600.0;
 
-pub const DROP_USED_INDEX: (&str, &str) = ("LS201", "drop-used-index");
-pub const REWRITE_REBUILDS_UNUSED_INDEXES: (&str, &str) = ("LS202", "rewrite-rebuilds-unused-indexes");
-pub const DUPLICATE_INDEX: (&str, &str) = ("LS203", "duplicate-index");
-pub const FOREIGN_KEY_WITHOUT_INDEX: (&str, &str) = ("LS204", "foreign-key-without-index");
-pub const RELIES_ON_INVALID_OR_UNUSED_INDEX: (&str, &str) = ("LS205", "relies-on-invalid-or-unused-index");
+// The catalogue entries these findings are made from: id, name, default severity and help
+// (`lockscope rules`, `explain`, `lockscope.toml` and `lockscope:ignore` know them).
+pub const DROP_USED_INDEX: &Rule = &entries::DROP_USED_INDEX;
+pub const REWRITE_REBUILDS_UNUSED_INDEXES: &Rule = &entries::REWRITE_REBUILDS_UNUSED_INDEXES;
+pub const DUPLICATE_INDEX: &Rule = &entries::DUPLICATE_INDEX;
+pub const FOREIGN_KEY_WITHOUT_INDEX: &Rule = &entries::FOREIGN_KEY_WITHOUT_INDEX;
+pub const RELIES_ON_INVALID_OR_UNUSED_INDEX: &Rule = &entries::RELIES_ON_INVALID_OR_UNUSED_INDEX;
 
 /// Adds the index-usage findings to the statements of `trace`. `usage` is where index scans are
 /// counted (the production snapshot when given, else the target); `existing` is the target's
@@ -29,7 +32,7 @@ pub fn check(trace: &mut Trace, existing: &Introspection, usage: &Introspection,
         _ => None,
     };
     let since = usage.server.stats_since();
-    let created_indexes: Vec<(String, Vec<String>)> = trace
+    let mut created_indexes: Vec<(String, Vec<String>)> = trace
         .migrations
         .iter()
         .flat_map(|m| &m.statements)
@@ -38,6 +41,17 @@ pub fn check(trace: &mut Trace, existing: &Introspection, usage: &Introspection,
         .filter_map(|c| index_shape(&c.detail))
         .map(|shape| (shape.table, shape.columns))
         .collect();
+    // A dry-run cannot execute CREATE INDEX CONCURRENTLY (no catalogue change to see): the run
+    // still creates the index, as its SQL says.
+    created_indexes.extend(
+        trace
+            .migrations
+            .iter()
+            .flat_map(|m| &m.statements)
+            .filter(|s| s.kind == "CREATE INDEX" && !s.executed)
+            .filter_map(|s| index_shape(&s.sql))
+            .map(|shape| (shape.table, shape.columns)),
+    );
 
     for migration in &mut trace.migrations {
         let path = migration.path.clone();
@@ -52,7 +66,10 @@ pub fn check(trace: &mut Trace, existing: &Introspection, usage: &Introspection,
                 finding.path = Some(path.clone());
                 finding.line = Some(statement.line);
                 if let Some(window) = &window {
-                    if ["LS201", "LS202", "LS205"].contains(&finding.rule.as_str()) {
+                    if [DROP_USED_INDEX, REWRITE_REBUILDS_UNUSED_INDEXES, RELIES_ON_INVALID_OR_UNUSED_INDEX]
+                        .iter()
+                        .any(|rule| rule.id == finding.rule)
+                    {
                         finding.severity = lower(finding.severity);
                         finding.downgraded = Some(window.clone());
                     }
@@ -71,21 +88,22 @@ fn lower(severity: Severity) -> Severity {
     }
 }
 
+/// A finding of `rule`: its default severity and help unless `severity`/`help` say otherwise.
 fn finding(
-    rule: (&str, &str),
-    severity: Severity,
+    rule: &Rule,
+    severity: Option<Severity>,
     relation: &str,
     message: String,
-    help: &str,
+    help: Option<&str>,
     evidence: Vec<String>,
 ) -> Finding {
     Finding {
-        rule: rule.0.into(),
-        name: rule.1.into(),
-        severity,
+        rule: rule.id.into(),
+        name: rule.name.into(),
+        severity: severity.unwrap_or(rule.severity),
         status: Status::TraceOnly,
         message,
-        help: help.into(),
+        help: help.unwrap_or(rule.fix).into(),
         path: None,
         line: None,
         relation: Some(relation.to_string()),
@@ -118,15 +136,14 @@ fn dropped_indexes(statement: &StatementTrace, usage: &Introspection, since: &st
         if index.idx_scan > 0 {
             found.push(finding(
                 DROP_USED_INDEX,
-                Severity::High,
+                None,
                 &name,
                 format!(
                     "drops {name}, which queries use: {} scans {since}{}",
                     index.idx_scan,
                     index.last_idx_scan.as_ref().map(|at| format!(", last at {at}")).unwrap_or_default()
                 ),
-                "Find the queries first (pg_stat_statements); drop it only after they use another index, and keep a \
-                 CREATE INDEX CONCURRENTLY ready to put it back.",
+                None,
                 vec![format!("idx_scan = {}", index.idx_scan)],
             ));
         }
@@ -149,7 +166,7 @@ fn rebuilt_unused_indexes(statement: &StatementTrace, usage: &Introspection, sin
     let names: Vec<String> = unused.iter().map(|i| i.qualified_name()).collect();
     found.push(finding(
         REWRITE_REBUILDS_UNUSED_INDEXES,
-        Severity::Medium,
+        None,
         &unused[0].qualified_table(),
         format!(
             "the rewrite rebuilds {} index(es) with no scans {since}: {} ({} MiB to build and write while the table is locked)",
@@ -157,8 +174,7 @@ fn rebuilt_unused_indexes(statement: &StatementTrace, usage: &Introspection, sin
             names.join(", "),
             bytes / (1024 * 1024)
         ),
-        "Drop unused indexes (DROP INDEX CONCURRENTLY) before the rewrite: it then rebuilds less, and holds its lock \
-         for less time.",
+        None,
         names.iter().map(|n| format!("{n}: idx_scan = 0")).collect(),
     ));
 }
@@ -210,7 +226,7 @@ fn duplicate_index(statement: &StatementTrace, existing: &Introspection, found: 
         let how = if index.columns.len() == new.columns.len() { "duplicates" } else { "is a leading part of" };
         found.push(finding(
             DUPLICATE_INDEX,
-            Severity::Medium,
+            None,
             &new.table,
             format!(
                 "the new index on {} ({}) {how} the existing {} ({}): queries can already use it",
@@ -219,8 +235,7 @@ fn duplicate_index(statement: &StatementTrace, existing: &Introspection, found: 
                 index.qualified_name(),
                 index.columns.join(", ")
             ),
-            "Skip the new index; every index slows writes and VACUUM and takes space. If it is meant to replace the \
-             old one, drop the old one afterwards.",
+            None,
             vec![format!("{}: ({})", index.qualified_name(), index.columns.join(", "))],
         ));
         return;
@@ -259,15 +274,14 @@ fn foreign_key_without_index(
         if !supported {
             found.push(finding(
                 FOREIGN_KEY_WITHOUT_INDEX,
-                Severity::Medium,
+                None,
                 table,
                 format!(
                     "foreign key on {table} ({}) has no index leading with those columns: each DELETE or key UPDATE on \
                      the referenced table scans {table}",
                     columns.join(", ")
                 ),
-                "CREATE INDEX CONCURRENTLY on the referencing columns (in its own migration, before or after the \
-                 foreign key).",
+                None,
                 vec![change.detail.clone()],
             ));
         }
@@ -326,15 +340,14 @@ fn relies_on_index(
                 if let Some(index) = lookup(&constraint.indexname, existing).filter(|i| !i.is_valid) {
                     found.push(finding(
                         RELIES_ON_INVALID_OR_UNUSED_INDEX,
-                        Severity::High,
+                        None,
                         &index.qualified_table(),
                         format!(
                             "adds a constraint USING INDEX {}, which is invalid (a failed or unfinished CREATE INDEX \
                              CONCURRENTLY): PostgreSQL refuses it",
                             index.qualified_name()
                         ),
-                        "DROP INDEX CONCURRENTLY the invalid index, build it again with CREATE UNIQUE INDEX \
-                         CONCURRENTLY, check it is valid (pg_index.indisvalid), then add the constraint USING INDEX.",
+                        None,
                         vec!["indisvalid = false".into()],
                     ));
                 }
@@ -344,11 +357,16 @@ fn relies_on_index(
             if let Some(index) = lookup(&cluster.indexname, usage).filter(|i| i.idx_scan == 0) {
                 found.push(finding(
                     RELIES_ON_INVALID_OR_UNUSED_INDEX,
-                    Severity::Low,
+                    Some(Severity::Low),
                     &index.qualified_table(),
-                    format!("CLUSTER orders the table by {}, which no query has scanned {since}", index.qualified_name()),
-                    "Cluster on an index the workload reads by, or skip the CLUSTER (it rewrites the table under ACCESS \
-                     EXCLUSIVE; pg_repack does it online).",
+                    format!(
+                        "CLUSTER orders the table by {}, which no query has scanned {since}",
+                        index.qualified_name()
+                    ),
+                    Some(
+                        "Cluster on an index the workload reads by, or skip the CLUSTER (it rewrites the table under \
+                         ACCESS EXCLUSIVE; pg_repack does it online).",
+                    ),
                     vec!["idx_scan = 0".into()],
                 ));
             }
@@ -358,10 +376,10 @@ fn relies_on_index(
             if let Some(index) = lookup(&name, usage).filter(|i| i.idx_scan == 0 && !i.enforces_constraint()) {
                 found.push(finding(
                     RELIES_ON_INVALID_OR_UNUSED_INDEX,
-                    Severity::Low,
+                    Some(Severity::Low),
                     &index.qualified_table(),
                     format!("REINDEX rebuilds {}, which no query has scanned {since}", index.qualified_name()),
-                    "Drop the index (DROP INDEX CONCURRENTLY) instead of rebuilding it.",
+                    Some("Drop the index (DROP INDEX CONCURRENTLY) instead of rebuilding it."),
                     vec!["idx_scan = 0".into()],
                 ));
             }

@@ -5,28 +5,35 @@ mod add_column_not_null_without_default;
 mod add_column_stored_generated_or_identity;
 mod add_column_volatile_default;
 mod alter_column_type;
+mod attach_partition_without_check;
 mod backfill_in_ddl_transaction;
+mod concurrently_if_not_exists;
 mod concurrently_in_transaction;
 mod constraint_without_not_valid;
 mod create_index_without_concurrently;
 mod create_without_if_not_exists;
 mod detach_partition_without_concurrently;
+mod disable_trigger_all;
 mod down_without_up;
 mod drop_column;
 mod drop_constraint;
 mod drop_index_without_concurrently;
+mod drop_replica_identity_in_publication;
 mod drop_table;
 mod drop_without_if_exists;
 mod enum_change;
 mod exclusion_constraint;
 mod exclusive_rewrite_or_scan;
 mod ignore_directives;
+mod index_on_filled_new_table;
+pub(crate) mod index_usage;
 mod json_column;
 mod lock_wait;
 mod missing_lock_timeout;
 mod needs_newer_postgres;
 mod reindex_without_concurrently;
 mod rename_column_or_table;
+pub(crate) mod reversibility;
 mod set_not_null;
 mod statements_after_access_exclusive;
 mod statements_without_transaction;
@@ -75,6 +82,19 @@ pub static ALL: &[&Rule] = &[
     &exclusion_constraint::RULE,
     &detach_partition_without_concurrently::RULE,
     &needs_newer_postgres::RULE,
+    &attach_partition_without_check::RULE,
+    &disable_trigger_all::RULE,
+    &concurrently_if_not_exists::RULE,
+    &drop_replica_identity_in_publication::RULE,
+    &index_on_filled_new_table::RULE,
+    &index_usage::DROP_USED_INDEX,
+    &index_usage::REWRITE_REBUILDS_UNUSED_INDEXES,
+    &index_usage::DUPLICATE_INDEX,
+    &index_usage::FOREIGN_KEY_WITHOUT_INDEX,
+    &index_usage::RELIES_ON_INVALID_OR_UNUSED_INDEX,
+    &reversibility::DOWN_NOT_REVERSIBLE,
+    &reversibility::MISSING_DOWN,
+    &reversibility::DOWN_DESTROYS_DATA,
     &ignore_directives::WITHOUT_REASON,
     &ignore_directives::UNUSED,
 ];
