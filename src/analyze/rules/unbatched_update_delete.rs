@@ -47,7 +47,12 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
             .map(|s| s.rows / s.scans.max(1))
             .max()
     });
-    let rows = traced_rows.map(|r| r as f64).or_else(|| cx.file.run.stats.get(&table).and_then(|s| s.rows()));
+    // Only real numbers count: rows a scratch database holds say nothing about production.
+    let sizes_from = cx.file.run.sizes_from;
+    let traced_rows = traced_rows.filter(|_| sizes_from == Some(crate::analyze::SIZES_FROM_TARGET));
+    let rows = traced_rows
+        .map(|r| r as f64)
+        .or_else(|| cx.file.run.stats.get(&table).and_then(|s| s.rows()).filter(|_| sizes_from.is_some()));
     if let Some(rows) = rows {
         let seen = format!("{table} has ~{rows:.0} rows (large_table_rows = {threshold:.0})");
         hit = if rows >= threshold {
