@@ -11,13 +11,16 @@
 //! * strict detection: dangerous files whose every named hazard is found by one of the rules that
 //!   `tests/corpus/hazards.toml` maps it to, at severity medium or above;
 //! * loose detection: dangerous files with any finding at medium or above;
-//! * false positives: safe files with any finding at medium or above.
+//! * false positives: safe files with any finding at medium or above;
+//! * failed in the dry-run: `check` exited 2 because a statement raised an error; loose detection
+//!   on a dangerous file, a false positive on a safe one, never strict detection.
 //!
 //! Targets (never asserted, this is a measurement): strict ≥ 97 %, no false positive on safe files,
 //! every file accepted (no exit 2). Prints one table and every miss and false positive, and writes
 //! the table as Markdown to `target/precision.md` (or `PRECISION_OUTPUT`).
 //!
-//! Run with `cargo bench --bench precision` or `scripts/precision.sh`.
+//! Run with `cargo bench --bench precision` or `scripts/precision.sh`; `PRECISION_FILTER=text` keeps
+//! only the files whose path (`safe/01_…`) contains `text`.
 
 #[path = "../tests/corpus/header.rs"]
 mod header;
@@ -52,7 +55,10 @@ impl Finding {
 #[derive(Debug)]
 enum Outcome {
     Findings(Vec<Finding>),
-    /// Exit 2 (or unreadable output): the file was not accepted as given.
+    /// Exit 2 because a statement failed in the dry-run (e.g. `column … contains null values`):
+    /// lockscope ran the file as given and reports that it fails. Not a finding, not a refusal.
+    Failed(String),
+    /// Exit 2 for any other reason (or unreadable output): the file was not accepted as given.
     Refused(String),
 }
 
@@ -115,7 +121,10 @@ fn run_lockscope(mut command: Command) -> Outcome {
     };
     let stderr = String::from_utf8_lossy(&output.stderr);
     let first_error = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
-    if output.status.code() == Some(2) || !matches!(output.status.code(), Some(0 | 1)) {
+    if output.status.code() == Some(2) && stderr.contains("migration statement failed") {
+        return Outcome::Failed(first_error);
+    }
+    if !matches!(output.status.code(), Some(0 | 1)) {
         return Outcome::Refused(format!("exit {:?}: {first_error}", output.status.code()));
     }
     match serde_json::from_slice::<serde_json::Value>(&output.stdout) {
@@ -218,9 +227,11 @@ fn summary(findings: &[Finding]) -> String {
 fn main() {
     let root = header::root();
     let hazards = header::hazard_map(&root).unwrap_or_else(|err| panic!("{err}"));
+    let filter = std::env::var("PRECISION_FILTER").unwrap_or_default();
     let entries: Vec<Entry> = header::files(&root)
         .iter()
         .map(|path| header::parse(&root, path).unwrap_or_else(|err| panic!("{err}")))
+        .filter(|entry| entry.name.contains(&filter))
         .collect();
     for entry in &entries {
         for hazard in &entry.hazards {
@@ -276,9 +287,9 @@ fn main() {
     let mut table = String::new();
     let _ = writeln!(
         table,
-        "| mode | class | files | strict detection | loose detection | false positives | not accepted (exit 2) |"
+        "| mode | class | files | strict detection | loose detection | false positives | failed in the dry-run | not accepted (exit 2) |"
     );
-    let _ = writeln!(table, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(table, "|---|---|---|---|---|---|---|---|");
     let mut details = String::new();
     for (mode, judged) in [(Mode::Static, &statics), (Mode::Traced, &traced)] {
         for class in header::CLASSES {
@@ -286,10 +297,30 @@ fn main() {
             if rows.is_empty() {
                 continue;
             }
-            let (mut dangerous, mut strict, mut loose, mut safe, mut false_positives, mut refused) = (0, 0, 0, 0, 0, 0);
+            let (mut dangerous, mut strict, mut loose, mut safe, mut false_positives) = (0, 0, 0, 0, 0);
+            let (mut failed, mut refused) = (0, 0);
             for judged in &rows {
                 let entry = judged.entry;
                 match (&judged.outcome, entry.verdict) {
+                    (Outcome::Failed(why), verdict) => {
+                        // lockscope said the migration fails: a (loose) warning on a dangerous
+                        // file, a false alarm on a safe one.
+                        failed += 1;
+                        if verdict == Verdict::Dangerous {
+                            dangerous += 1;
+                            loose += 1;
+                        } else {
+                            safe += 1;
+                            false_positives += 1;
+                        }
+                        let _ = writeln!(
+                            details,
+                            "- {} {}: FAILED IN THE DRY-RUN ({}): {why}",
+                            mode.name(),
+                            entry.name,
+                            entry.verdict
+                        );
+                    }
                     (Outcome::Refused(why), verdict) => {
                         refused += 1;
                         if verdict == Verdict::Dangerous {
@@ -346,12 +377,13 @@ fn main() {
             }
             let _ = writeln!(
                 table,
-                "| {} | {class} | {} | {} | {} | {} | {} |",
+                "| {} | {class} | {} | {} | {} | {} | {} | {} |",
                 mode.name(),
                 rows.len(),
                 percent(strict, dangerous),
                 percent(loose, dangerous),
                 percent(false_positives, safe),
+                percent(failed, rows.len()),
                 percent(refused, rows.len()),
             );
         }
@@ -366,6 +398,7 @@ fn main() {
         "\nStrict: every hazard the file names found by a mapped rule (tests/corpus/hazards.toml) at medium or above. ",
     );
     report.push_str("Loose: any finding at medium or above on a dangerous file. False positive: any finding at medium or above on a safe file. ");
+    report.push_str("Failed in the dry-run: a statement raised an error in the trace (exit 2); it counts as loose detection on a dangerous file and as a false positive on a safe one, never as strict detection. ");
     report.push_str("Targets: strict ≥ 97 %, no false positive, nothing refused.\n");
     if !details.is_empty() {
         report.push_str("\nMisses, false positives and refusals:\n\n");
