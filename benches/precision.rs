@@ -20,7 +20,8 @@
 //! the table as Markdown to `target/precision.md` (or `PRECISION_OUTPUT`).
 //!
 //! Run with `cargo bench --bench precision` or `scripts/precision.sh`; `PRECISION_FILTER=text` keeps
-//! only the files whose path (`safe/01_…`) contains `text`.
+//! only the files whose path (`safe/01_…`) contains `text`; `PRECISION_REVERSIBLE=1` adds
+//! `--reversible` to every traced check (reversibility findings LS301–LS303).
 
 #[path = "../tests/corpus/header.rs"]
 mod header;
@@ -146,6 +147,10 @@ fn lint(entry: &Entry, with_runner: bool) -> Outcome {
 fn check(entry: &Entry, url: &str, with_runner: bool) -> Outcome {
     let mut command = Command::new(LOCKSCOPE);
     command.arg("check").arg(&entry.path).args(["--database-url", url]);
+    // The same flags for every file: never chosen from a file's labels.
+    if std::env::var_os("PRECISION_REVERSIBLE").is_some_and(|v| v == "1") {
+        command.arg("--reversible");
+    }
     if with_runner {
         command.args(["--runner", &entry.runner]);
     }
