@@ -1,0 +1,11 @@
+-- corpus: verdict=safe
+-- context: runner : a single statement sent alone by golang-migrate is not in a transaction block
+-- hazards: none
+-- runner: golang-migrate
+-- pg: 16
+-- size: public.crates=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://github.com/golang-migrate/migrate/blob/master/database/postgres/postgres.go
+-- source: https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html
+CREATE INDEX CONCURRENTLY crates_name_idx ON crates (name);

@@ -1,0 +1,11 @@
+-- corpus: verdict=dangerous
+-- context: runner : psql --single-transaction wraps the file in BEGIN/COMMIT; CREATE INDEX CONCURRENTLY fails in it
+-- hazards: concurrently-in-transaction
+-- runner: psql-single-transaction
+-- pg: 16
+-- size: public.crates=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/app-psql.html
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html
+SET lock_timeout = '2s';
+CREATE INDEX CONCURRENTLY crates_name_idx ON crates (name);

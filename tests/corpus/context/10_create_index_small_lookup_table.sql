@@ -1,0 +1,10 @@
+-- corpus: verdict=safe
+-- context: size : 249 rows: the SHARE lock lasts milliseconds
+-- hazards: none
+-- runner: psql
+-- pg: 16
+-- size: public.lookup_values=249
+-- setup: CREATE TABLE lookup_values (id bigint PRIMARY KEY, code text NOT NULL, name text NOT NULL, region text);
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html
+SET lock_timeout = '2s';
+CREATE INDEX lookup_values_name_idx ON lookup_values (name);

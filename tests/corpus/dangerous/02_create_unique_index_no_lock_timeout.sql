@@ -1,0 +1,12 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: create-index-blocking-writes, missing-lock-timeout
+-- runner: golang-migrate
+-- pg: 16
+-- size: public.crates=200000, public.versions=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- setup: CREATE TABLE versions (id bigint PRIMARY KEY, crate_id bigint NOT NULL, num text NOT NULL, yanked boolean NOT NULL DEFAULT false);
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html
+-- source: https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+-- source: https://gocardless.com/blog/zero-downtime-postgres-migrations-the-hard-parts/
+CREATE UNIQUE INDEX versions_crate_id_num_idx ON versions (crate_id, num);

@@ -1,0 +1,12 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: concurrently-in-transaction
+-- runner: psql
+-- pg: 16
+-- size: public.crates=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+CREATE INDEX CONCURRENTLY crates_downloads_idx ON crates (downloads);
+COMMIT;

@@ -1,0 +1,10 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: constraint-validation-scan
+-- runner: psql
+-- pg: 16
+-- size: public.orders=200000
+-- setup: CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL, quantity integer NOT NULL, amount integer NOT NULL, note varchar(50), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-ADD-TABLE-CONSTRAINT
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD CONSTRAINT orders_quantity_positive CHECK (quantity > 0);

@@ -1,0 +1,11 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: unbatched-backfill
+-- runner: psql
+-- pg: 16
+-- size: public.crates=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/sql-update.html
+-- source: https://www.postgresql.org/docs/current/routine-vacuuming.html
+-- One transaction updates (and row-locks) every row: concurrent updates of any crate wait, and 200k dead tuples remain.
+UPDATE crates SET downloads = 0;

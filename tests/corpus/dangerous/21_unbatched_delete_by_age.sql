@@ -1,0 +1,11 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: unbatched-backfill
+-- runner: psql
+-- pg: 16
+-- size: public.orders=200000
+-- setup: CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL, quantity integer NOT NULL, amount integer NOT NULL, note varchar(50), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/sql-delete.html
+-- source: https://www.postgresql.org/docs/current/routine-vacuuming.html
+-- Every order is older than 90 days here: one statement deletes the whole table in a single transaction.
+DELETE FROM orders WHERE created_at < now() - interval '90 days';

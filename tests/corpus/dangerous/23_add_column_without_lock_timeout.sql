@@ -1,0 +1,13 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: missing-lock-timeout
+-- runner: psql
+-- pg: 16
+-- size: public.crates=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+-- source: https://gocardless.com/blog/zero-downtime-postgres-migrations-the-hard-parts/
+-- source: https://www.citusdata.com/blog/2018/02/22/seven-tips-for-dealing-with-postgres-locks/
+-- Instant once granted, but ACCESS EXCLUSIVE waits behind any open transaction on crates and every
+-- later query on crates queues behind the waiting ALTER: an outage while it waits.
+ALTER TABLE crates ADD COLUMN homepage text;

@@ -1,0 +1,15 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: missing-lock-timeout
+-- runner: dbmate
+-- pg: 16
+-- size: public.orders=200000
+-- setup: CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL, quantity integer NOT NULL, amount integer NOT NULL, note varchar(50), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+-- source: https://www.postgresql.org/docs/current/sql-altertable.html
+-- source: https://github.com/amacneil/dbmate#options
+-- migrate:up
+ALTER TABLE orders ALTER COLUMN note SET DEFAULT '';
+
+-- migrate:down
+ALTER TABLE orders ALTER COLUMN note DROP DEFAULT;

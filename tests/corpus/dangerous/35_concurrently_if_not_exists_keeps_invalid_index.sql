@@ -1,0 +1,11 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: concurrently-if-not-exists-invalid-index
+-- runner: psql
+-- pg: 16
+-- size: public.crates=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+-- If an earlier attempt failed (deadlock, lock_timeout, unique violation) it left an INVALID index
+-- named crates_name_idx; IF NOT EXISTS then skips the build and the migration "succeeds" without a usable index.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS crates_name_idx ON crates (name);

@@ -1,0 +1,14 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: detach-partition-blocking, missing-lock-timeout
+-- runner: psql
+-- pg: 16
+-- size: public.events_2024=200000
+-- setup: CREATE TABLE events (id bigint NOT NULL, kind text NOT NULL, created_at timestamptz NOT NULL) PARTITION BY RANGE (created_at);
+-- setup: CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+-- setup: CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+-- source: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DETACH-PARTITION
+-- source: https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-MAINTENANCE
+-- source: https://www.postgresql.org/docs/release/14.0/
+-- Without CONCURRENTLY (PG 14+) this takes ACCESS EXCLUSIVE on events itself: every query on every partition queues.
+ALTER TABLE events DETACH PARTITION events_2024;

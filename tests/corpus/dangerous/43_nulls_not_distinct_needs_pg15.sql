@@ -1,0 +1,11 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: needs-newer-postgres
+-- runner: psql
+-- pg: 14
+-- size: public.users=200000
+-- setup: CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text, status text);
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html
+-- source: https://www.postgresql.org/docs/release/15.0/
+-- NULLS NOT DISTINCT exists from PostgreSQL 15: a syntax error on 14.
+CREATE UNIQUE INDEX CONCURRENTLY users_name_key ON users (name) NULLS NOT DISTINCT;

@@ -1,0 +1,11 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: create-index-blocking-writes, missing-lock-timeout
+-- runner: prisma
+-- pg: 16
+-- size: public.versions=200000
+-- setup: CREATE TABLE versions (id bigint PRIMARY KEY, crate_id bigint NOT NULL, num text NOT NULL, yanked boolean NOT NULL DEFAULT false);
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html
+-- source: https://www.prisma.io/docs/orm/prisma-migrate/workflows/customizing-migrations
+-- CreateIndex
+CREATE INDEX "versions_num_idx" ON "versions"("num");

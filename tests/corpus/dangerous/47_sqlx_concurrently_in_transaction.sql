@@ -1,0 +1,11 @@
+-- corpus: verdict=dangerous
+-- context: none
+-- hazards: concurrently-in-transaction
+-- runner: sqlx
+-- pg: 16
+-- size: public.crates=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html
+-- source: https://github.com/launchbadge/sqlx/blob/main/sqlx-core/src/migrate/source.rs
+-- sqlx runs a migration in a transaction unless its first line is `-- no-transaction`.
+CREATE INDEX CONCURRENTLY crates_description_idx ON crates (description);

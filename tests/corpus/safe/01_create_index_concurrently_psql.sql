@@ -1,0 +1,12 @@
+-- corpus: verdict=safe
+-- context: none
+-- hazards: none
+-- runner: psql
+-- pg: 16
+-- size: public.crates=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+-- source: https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+SET lock_timeout = '2s';
+-- psql commits each statement: the build runs outside a transaction block, under SHARE UPDATE EXCLUSIVE.
+CREATE INDEX CONCURRENTLY crates_name_idx ON crates (name);

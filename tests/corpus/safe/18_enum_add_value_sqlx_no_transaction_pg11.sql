@@ -1,0 +1,11 @@
+-- no-transaction
+-- corpus: verdict=safe
+-- context: none
+-- hazards: none
+-- runner: sqlx
+-- pg: 11
+-- size: none
+-- setup: CREATE TYPE crate_status AS ENUM ('active', 'yanked');
+-- source: https://www.postgresql.org/docs/current/sql-altertype.html
+-- source: https://github.com/launchbadge/sqlx/blob/main/sqlx-core/src/migrate/source.rs
+ALTER TYPE crate_status ADD VALUE IF NOT EXISTS 'archived';

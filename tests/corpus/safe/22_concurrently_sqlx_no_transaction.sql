@@ -1,0 +1,11 @@
+-- no-transaction
+-- corpus: verdict=safe
+-- context: none
+-- hazards: none
+-- runner: sqlx
+-- pg: 16
+-- size: public.crates=200000
+-- setup: CREATE TABLE crates (id bigint PRIMARY KEY, name text NOT NULL, downloads bigint NOT NULL DEFAULT 0, description varchar(200), created_at timestamptz NOT NULL DEFAULT now());
+-- source: https://github.com/launchbadge/sqlx/blob/main/sqlx-core/src/migrate/source.rs
+-- source: https://www.postgresql.org/docs/current/sql-createindex.html
+CREATE INDEX CONCURRENTLY crates_downloads_idx ON crates (downloads);
