@@ -239,11 +239,12 @@ async fn ls136_dropping_the_identity_index_found_on_the_target() {
 }
 
 #[tokio::test]
-async fn ls137_the_trace_shows_the_share_lock() {
+async fn ls137_names_the_trigger_that_writes_into_the_new_table() {
     let bad = examples_both_ways("LS137").await;
     let found = of(&bad, "LS137");
-    assert_eq!((found[0].status, found[0].severity), (Status::Confirmed, analyze::Severity::Medium), "{found:#?}");
-    assert!(found[0].evidence.iter().any(|e| e.contains("order_totals")), "{found:#?}");
+    // A dry-run cannot see locks on a table the run itself created: the finding stays static.
+    assert_eq!((found[0].status, found[0].severity), (Status::Static, analyze::Severity::Medium), "{found:#?}");
+    assert!(found[0].message.contains("trigger orders_shadow_sync on orders"), "{found:#?}");
 }
 
 #[test]

@@ -1,7 +1,14 @@
--- file: 001_order_totals.up.sql
-CREATE TABLE IF NOT EXISTS order_totals (user_id bigint NOT NULL, total bigint NOT NULL);
-INSERT INTO order_totals SELECT user_id, count(*) FROM orders GROUP BY user_id;
--- file: 002_order_totals_user_idx.up.sql
--- A release later: order_totals is committed, full, and the application writes to it.
+-- file: 001_orders_shadow.sql
+-- A plain file, run with psql -f: every statement commits on its own.
 SET lock_timeout = '2s';
-CREATE INDEX IF NOT EXISTS order_totals_user_idx ON order_totals (user_id);
+CREATE TABLE IF NOT EXISTS orders_shadow (LIKE orders INCLUDING ALL);
+CREATE OR REPLACE FUNCTION orders_shadow_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO orders_shadow VALUES (NEW.*) ON CONFLICT (id) DO NOTHING;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER orders_shadow_sync AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION orders_shadow_sync();
+INSERT INTO orders_shadow SELECT * FROM orders ON CONFLICT (id) DO NOTHING;
+-- Every INSERT on orders now writes into orders_shadow, and waits for this build.
+CREATE INDEX IF NOT EXISTS orders_shadow_user_idx ON orders_shadow (user_id);

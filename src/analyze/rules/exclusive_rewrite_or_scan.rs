@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     name: "exclusive-rewrite-or-scan",
     severity: Severity::High,
     kind: RuleKind::TraceOnly,
-    size_matters: false,
+    size_matters: true,
     title: "ACCESS EXCLUSIVE held while a non-empty table is rewritten or fully scanned",
     trigger: "The trace saw the statement hold ACCESS EXCLUSIVE on a table while it replaced the table's storage \
               (relfilenode changed) or read every row of it (sequential scan), and the table has rows.",
