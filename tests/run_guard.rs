@@ -358,14 +358,12 @@ async fn with_retries_0_the_cancelled_command_stops_and_another_sessions_ddl_is_
         (pid, sqlx::raw_sql("ALTER TABLE items ADD COLUMN other text").execute(&mut conn).await.map(|_| ()))
     });
     let mut probe = db.connect().await;
-    let other_pid = Some(
-        poll_pid(
-            &mut probe,
-            "the other session's ALTER waits",
-            "SELECT pid FROM pg_stat_activity WHERE application_name = 'someone-else' AND wait_event_type = 'Lock'",
-        )
-        .await,
-    );
+    let other_pid = poll_pid(
+        &mut probe,
+        "the other session's ALTER waits",
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'someone-else' AND wait_event_type = 'Lock'",
+    )
+    .await;
     let migration = write(&files.root, "add_note.sql", "ALTER TABLE items ADD COLUMN note text;\n");
     let run = spawn_run(
         &db,
@@ -384,11 +382,11 @@ async fn with_retries_0_the_cancelled_command_stops_and_another_sessions_ddl_is_
     let cancelled: Vec<i64> =
         attempts[0]["cancellations"].as_array().unwrap().iter().map(|c| c["pid"].as_i64().unwrap()).collect();
     assert!(!cancelled.is_empty());
-    assert!(!cancelled.contains(&i64::from(other_pid.unwrap())) && !cancelled.contains(&i64::from(blocker_pid)));
+    assert!(!cancelled.contains(&i64::from(other_pid)) && !cancelled.contains(&i64::from(blocker_pid)));
     // The other DDL is still waiting, untouched; it completes once the blocker ends.
     let still_waiting: i64 =
         sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'")
-            .bind(other_pid.unwrap())
+            .bind(other_pid)
             .fetch_one(&mut probe)
             .await
             .unwrap();

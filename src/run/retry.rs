@@ -378,6 +378,15 @@ impl Backoff {
     }
 }
 
+impl Verdict {
+    /// The reason, whatever the verdict.
+    pub fn why_text(&self) -> String {
+        match self {
+            Verdict::Retry { why } | Verdict::FixDirtyThenRetry { why, .. } | Verdict::Stop { why, .. } => why.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,14 +533,5 @@ mod tests {
         assert_eq!(backoff.delay(10, 1.0), Duration::from_secs(30));
         assert!(Backoff::parse("30s..1s").is_err());
         assert!(Backoff::parse("1s").is_err());
-    }
-}
-
-impl Verdict {
-    /// The reason, whatever the verdict.
-    pub fn why_text(&self) -> String {
-        match self {
-            Verdict::Retry { why } | Verdict::FixDirtyThenRetry { why, .. } | Verdict::Stop { why, .. } => why.clone(),
-        }
     }
 }
