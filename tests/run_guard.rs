@@ -464,3 +464,139 @@ async fn the_command_gets_pgappname_and_a_lock_timeout_through_pgoptions() {
     assert_eq!(report["injected_lock_timeout"], "7000ms");
     assert_eq!(report["attempts"][0]["application_name"], lines[1]);
 }
+
+/// dbmate migrations folder with one `transaction:false` CREATE INDEX CONCURRENTLY.
+fn concurrent_index_migration(root: &Path) -> PathBuf {
+    let dir = root.join("migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    write(
+        &dir,
+        "20240201000000_items_id_idx.sql",
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY items_id_idx ON items (id);\n\n-- migrate:down\nDROP INDEX items_id_idx;\n",
+    );
+    dir
+}
+
+/// A table and a writer in an open transaction: CREATE INDEX CONCURRENTLY waits for it.
+async fn table_and_writer(db: &TestDb) -> (PgConnection, i32) {
+    let mut setup = db.connect().await;
+    common::execute(&mut setup, "CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 100)").await;
+    let _ = setup.close().await;
+    let mut writer = db.connect().await;
+    common::execute(&mut writer, "BEGIN; INSERT INTO items VALUES (0)").await;
+    let pid = scalar_i64(&mut writer, "SELECT pg_backend_pid()::int8").await as i32;
+    (writer, pid)
+}
+
+fn dbmate_command(db: &TestDb, dir: &Path) -> Vec<String> {
+    let url = format!("{}&sslmode=disable", db.url).replace("?host=", "?socket=");
+    vec![
+        dbmate().display().to_string(),
+        "--url".into(),
+        url,
+        "--migrations-dir".into(),
+        dir.display().to_string(),
+        "--no-dump-schema".into(),
+        "up".into(),
+    ]
+}
+
+async fn index_valid(db: &TestDb) -> Option<bool> {
+    let mut conn = db.connect().await;
+    sqlx::query_scalar(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'items_id_idx'",
+    )
+    .fetch_optional(&mut conn)
+    .await
+    .expect("pg_index")
+}
+
+#[tokio::test]
+async fn a_cancelled_create_index_concurrently_leaves_an_invalid_index_dropped_only_with_drop_invalid() {
+    // Without --drop-invalid: reported, left alone, no retry.
+    let db = common::fresh_database().await;
+    let first = files();
+    let (mut writer, _) = table_and_writer(&db).await;
+    let dir = concurrent_index_migration(&first.root);
+    let dir_text = dir.display().to_string();
+    let run = spawn_run(
+        &db,
+        &first,
+        &["--max-wait", "1s", "--retries", "3", "--lock-timeout", "off", "--migrations", &dir_text],
+        &dbmate_command(&db, &dir),
+    );
+    let code = exit_code(run).await;
+    common::execute(&mut writer, "COMMIT").await;
+    let first_report = report(&first.report);
+    assert_ne!(code, 0, "{first_report:#}");
+    let attempt = &first_report["attempts"][0];
+    assert_eq!(attempt["outcome"], "cancelled", "{first_report:#}");
+    assert_eq!(attempt["invalid_indexes"], serde_json::json!(["public.items_id_idx"]));
+    assert_eq!(attempt["retry"]["verdict"], "stop");
+    assert!(attempt["retry"]["what_to_do"].as_str().unwrap().contains("DROP INDEX CONCURRENTLY public.items_id_idx"));
+    assert_eq!(first_report["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(index_valid(&db).await, Some(false), "lockscope must not drop it unasked");
+
+    // With --drop-invalid: dropped concurrently, then the retry builds it.
+    let db = common::fresh_database().await;
+    let files = files();
+    let (mut writer, writer_pid) = table_and_writer(&db).await;
+    let dir = concurrent_index_migration(&files.root);
+    let dir_text = dir.display().to_string();
+    let run = spawn_run(
+        &db,
+        &files,
+        &["--max-wait", "1s", "--retries", "5", "--lock-timeout", "off", "--drop-invalid", "--migrations", &dir_text],
+        &dbmate_command(&db, &dir),
+    );
+    wait_for_event(&files.events, "cancelled").await;
+    assert_still_open(&db, writer_pid).await;
+    common::execute(&mut writer, "COMMIT").await;
+    assert_eq!(exit_code(run).await, 0, "{:#}", report(&files.report));
+    let report = report(&files.report);
+    assert_eq!(report["attempts"][0]["invalid_indexes"], serde_json::json!(["public.items_id_idx"]));
+    assert_eq!(report["attempts"][0]["cancellations"][0]["blockers"][0]["pid"], writer_pid);
+    let order = [
+        position(&report, "cancelled", Some(1)),
+        position(&report, "invalid_index", Some(1)),
+        position(&report, "retry_decision", Some(1)),
+        position(&report, "invalid_index_dropped", Some(1)),
+        position(&report, "started", Some(2)),
+    ];
+    assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "events out of order {order:?}: {:#}", report["events"]);
+    assert_eq!(index_valid(&db).await, Some(true));
+}
+
+#[tokio::test]
+async fn pre_flight_names_the_long_transaction_and_wait_for_quiet_holds_the_first_attempt_until_it_ends() {
+    let db = common::fresh_database().await;
+    let files = files();
+    let (mut blocker, blocker_pid) = table_and_blocker(&db).await;
+    let dir = files.root.join("migrations");
+    std::fs::create_dir(&dir).unwrap();
+    write(&dir, "001_note.sql", "ALTER TABLE items ADD COLUMN note text;\n");
+    let file = dir.join("001_note.sql");
+    let dir_text = dir.display().to_string();
+    let run = spawn_run(
+        &db,
+        &files,
+        &["--max-wait", "1h", "--wait-for-quiet", "10ms", "--migrations", &dir_text, "--layout", "plain"],
+        &psql_args(&file, &db.url),
+    );
+    wait_for_event(&files.events, "waiting_for_quiet").await;
+    assert!(!events(&files.events).iter().any(|e| e["kind"] == "started"), "the command must not start yet");
+    common::execute(&mut blocker, "COMMIT").await;
+    assert_eq!(exit_code(run).await, 0);
+    let report = report(&files.report);
+    let preflight = &report["attempts"][0]["preflight"];
+    assert_eq!(preflight[0]["pid"], blocker_pid, "{report:#}");
+    assert_eq!(preflight[0]["relations"], serde_json::json!(["public.items"]));
+    let order = [
+        position(&report, "preflight", Some(1)),
+        position(&report, "waiting_for_quiet", Some(1)),
+        position(&report, "started", Some(1)),
+        position(&report, "exited", Some(1)),
+    ];
+    assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "events out of order {order:?}: {:#}", report["events"]);
+    assert!(report["attempts"][0]["cancellations"].as_array().unwrap().is_empty());
+}

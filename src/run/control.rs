@@ -114,12 +114,15 @@ impl Control {
 
     /// `--drop-invalid`: `DROP INDEX CONCURRENTLY` (no lock that blocks reads or writes).
     pub async fn drop_index_concurrently(&mut self, index: &str) -> Result<()> {
-        sqlx::raw_sql(AssertSqlSafe(format!("SET lock_timeout = '10s'; DROP INDEX CONCURRENTLY IF EXISTS {index}")))
+        // One statement per query: DROP INDEX CONCURRENTLY refuses the implicit transaction of a
+        // multi-statement query (PreventInTransactionBlock).
+        let _ = sqlx::raw_sql("SET lock_timeout = '10s'").execute(&mut self.conn).await;
+        let dropped = sqlx::raw_sql(AssertSqlSafe(format!("DROP INDEX CONCURRENTLY IF EXISTS {index}")))
             .execute(&mut self.conn)
             .await
-            .map_err(|err| db_error(&format!("DROP INDEX CONCURRENTLY {index}"), err))?;
+            .map_err(|err| db_error(&format!("DROP INDEX CONCURRENTLY {index}"), err));
         let _ = sqlx::raw_sql("SET lock_timeout = '1s'").execute(&mut self.conn).await;
-        Ok(())
+        dropped.map(|_| ())
     }
 
     /// `--fix-dirty`: golang-migrate's ledger `table` from dirty `version` back to `reset_to`.

@@ -205,6 +205,8 @@ struct Session<'a> {
     token: String,
     /// What the last pre-flight check found, for the next attempt's report.
     pending_preflight: Vec<report::PreflightSession>,
+    /// The last progress line printed per pid (a line is printed when it changes).
+    last_progress: BTreeMap<i32, String>,
 }
 
 /// The final state of the attempt loop.
@@ -270,6 +272,7 @@ impl<'a> Session<'a> {
             sigterm,
             token: format!("{:08x}", fastrand::u32(..)),
             pending_preflight: Vec::new(),
+            last_progress: BTreeMap::new(),
         })
     }
 
@@ -393,7 +396,15 @@ impl<'a> Session<'a> {
             }
             if self.options.drop_invalid {
                 for index in &new_invalid {
-                    self.control.drop_index_concurrently(index).await?;
+                    if let Err(err) = self.control.drop_index_concurrently(index).await {
+                        self.event(
+                            number,
+                            "invalid_index_drop_failed",
+                            format!("--drop-invalid: {err}; not retrying"),
+                            None,
+                        );
+                        return Ok(Final::Exit(ended.code, "cancelled"));
+                    }
                     self.event(
                         number,
                         "invalid_index_dropped",
@@ -452,6 +463,9 @@ impl<'a> Session<'a> {
     /// until none is older than that. Returns `Some` when interrupted meanwhile.
     async fn preflight(&mut self, number: u32) -> Result<Option<Final>> {
         let tables = self.migration_tables();
+        let mut reported = BTreeSet::new();
+        let mut seen = Vec::new();
+        let mut announced_wait = false;
         loop {
             let found = self.control.preflight(&tables).await?;
             let old: Vec<_> = found
@@ -461,7 +475,8 @@ impl<'a> Session<'a> {
                         || s.state.as_deref() == Some("idle in transaction")
                 })
                 .collect();
-            for session in &old {
+            for session in old.iter().filter(|s| reported.insert(s.pid)) {
+                seen.push(session.clone());
                 self.event(
                     number,
                     "preflight",
@@ -477,19 +492,26 @@ impl<'a> Session<'a> {
                 );
             }
             let Some(quiet) = self.options.wait_for_quiet else {
-                self.pending_preflight = old;
+                self.pending_preflight = seen;
                 return Ok(None);
             };
             if old.iter().all(|s| s.xact_age_s.unwrap_or(0.0) < quiet.as_secs_f64()) {
-                self.pending_preflight = old;
+                self.pending_preflight = seen;
                 return Ok(None);
             }
-            self.event(
-                number,
-                "waiting_for_quiet",
-                format!("--wait-for-quiet {}: waiting", humantime::format_duration(quiet)),
-                None,
-            );
+            if !announced_wait {
+                announced_wait = true;
+                self.event(
+                    number,
+                    "waiting_for_quiet",
+                    format!(
+                        "--wait-for-quiet {}: waiting before attempt {number} until no transaction holding the \
+                         migration's tables is older than that",
+                        humantime::format_duration(quiet)
+                    ),
+                    None,
+                );
+            }
             tokio::select! {
                 _ = tokio::time::sleep(self.options.interval.max(Duration::from_millis(500))) => {}
                 _ = self.sigint.recv() => return Ok(Some(self.interrupted_between(number))),
@@ -636,7 +658,9 @@ impl Session<'_> {
             }
         }
         for progress in observation.progress.iter().filter(|p| present.contains(&p.pid)) {
-            if !self.options.quiet {
+            let changed =
+                self.last_progress.insert(progress.pid, progress.line.clone()).as_ref() != Some(&progress.line);
+            if changed && !self.options.quiet {
                 eprintln!("lockscope: pid {}: {}", progress.pid, progress.line);
             }
         }
