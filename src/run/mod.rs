@@ -248,8 +248,9 @@ impl<'a> Session<'a> {
         };
         if options.lock_timeout.is_some() {
             report.notes.push(
-                "PGOPTIONS carries -c lock_timeout as a server-side backstop; libpq (psql), lib/pq (dbmate, \
-                 golang-migrate) and pgx from v5.5 read PGOPTIONS, other drivers may not"
+                "PGOPTIONS carries -c lock_timeout as a server-side backstop; libpq (psql) and lib/pq (dbmate, \
+                 golang-migrate) read PGOPTIONS, so do recent pgx v5 releases (older ones and other drivers may \
+                 not)"
                     .into(),
             );
         }
@@ -526,6 +527,10 @@ impl Session<'_> {
     async fn attempt(&mut self, number: u32, pending_before: Option<Vec<String>>) -> Result<(Ended, Attempt)> {
         let application_name = format!("lockscope-run-{}-{}-{number}", std::process::id(), self.token);
         let mut env = vec![("PGAPPNAME".to_string(), application_name.clone())];
+        // PGOPTIONS becomes the startup `options` packet: libpq (https://www.postgresql.org/docs/current/libpq-envars.html),
+        // lib/pq (`parseEnviron` in lib/pq conn.go: PGOPTIONS → options) and recent pgx v5 (`parseEnvSettings`
+        // in jackc/pgx pgconn/config.go; older releases lack it) read it. A backstop only: lockscope's own
+        // cancel at --max-wait works whatever the driver.
         if let Some(timeout) = self.options.lock_timeout {
             let existing = std::env::var("PGOPTIONS").unwrap_or_default();
             let injected = format!("-c lock_timeout={}ms", timeout.as_millis());

@@ -181,7 +181,7 @@ fn table(report: &Report) -> String {
     for attempt in &report.attempts {
         for cancel in &attempt.cancellations {
             out.push_str(&format!(
-                "attempt {}: cancelled pid {} after {} waiting for {} with {} session(s) queued behind it ({})\n",
+                "attempt {}: cancelled pid {} waiting {} for {}, {} session(s) queued behind it; because {}\n",
                 attempt.number,
                 cancel.pid,
                 human_duration(cancel.waited_s),
