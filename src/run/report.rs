@@ -269,3 +269,69 @@ fn markdown(report: &Report) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_report() -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            command: vec!["dbmate".into(), "up".into()],
+            outcome: "succeeded".into(),
+            exit_code: 0,
+            attempts: vec![
+                Attempt {
+                    number: 1,
+                    outcome: "cancelled".into(),
+                    exit_code: Some(2),
+                    sessions: vec![ChildSession {
+                        pid: 20,
+                        application_name: Some("lockscope-run-1-a-1".into()),
+                        found_by: vec!["application_name".into(), "tcp socket".into()],
+                        client_port: Some(5000),
+                    }],
+                    cancellations: vec![Cancellation {
+                        at: "t".into(),
+                        pid: 20,
+                        statement: Some("ALTER TABLE orders ADD COLUMN note text".into()),
+                        waiting_for: "AccessExclusiveLock on public.orders".into(),
+                        waited_s: 1.2,
+                        queued_behind: 3,
+                        blockers: vec![Blocker {
+                            pid: 10,
+                            application_name: Some("report-job".into()),
+                            state: Some("idle in transaction".into()),
+                            query: Some("SELECT | count(*) FROM orders".into()),
+                            xact_age_s: Some(600.0),
+                        }],
+                        reason: "3 session(s) queued behind it (--max-queue 3)".into(),
+                        cancelled: true,
+                    }],
+                    retry: Some(Verdict::Retry { why: "not applied".into() }),
+                    ..Attempt::default()
+                },
+                Attempt { number: 2, outcome: "succeeded".into(), exit_code: Some(0), ..Attempt::default() },
+            ],
+            waited_behind_s: 4.5,
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn every_format_names_the_blocker_the_queue_and_the_decision() {
+        let report = sample_report();
+        for format in [Format::Table, Format::Markdown] {
+            let text = render(&report, format);
+            assert!(text.contains("pid 10 (report-job, idle in transaction, transaction open 10m 0s"), "{text}");
+            assert!(text.contains("retry: not applied"), "{text}");
+            assert!(text.contains("20 (application_name, tcp socket)"), "{text}");
+        }
+        let markdown = render(&report, Format::Markdown);
+        assert!(markdown.contains("SELECT \\| count(*)"), "pipes in cells are escaped: {markdown}");
+        let json: serde_json::Value = serde_json::from_str(&render(&report, Format::Json)).unwrap();
+        assert_eq!(json["attempts"][0]["cancellations"][0]["blockers"][0]["pid"], 10);
+        assert_eq!(json["attempts"][0]["retry"]["verdict"], "retry");
+        assert_eq!(json["waited_behind_s"], 4.5);
+    }
+}
