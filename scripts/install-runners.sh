@@ -11,6 +11,14 @@ set -euo pipefail
 DBMATE_VERSION="${DBMATE_VERSION:-2.36.0}"
 DIR="${LOCKSCOPE_RUNNERS_DIR:-$HOME/.cache/lockscope-runners}"
 mkdir -p "$DIR"
+if ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "npm is missing: install nodejs and npm (apt-get install npm), then run this again" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+fi
 if [ -x "$DIR/node_modules/.bin/dbmate" ] && "$DIR/node_modules/.bin/dbmate" --version | grep -q "$DBMATE_VERSION"; then
     echo "dbmate $DBMATE_VERSION already in $DIR"
 else
