@@ -600,3 +600,42 @@ async fn pre_flight_names_the_long_transaction_and_wait_for_quiet_holds_the_firs
     assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "events out of order {order:?}: {:#}", report["events"]);
     assert!(report["attempts"][0]["cancellations"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn bad_arguments_exit_2_and_the_command_never_starts() {
+    let files = files();
+    let marker = files.root.join("ran");
+    let touch = ["--", "touch", marker.to_str().unwrap()];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![], "needs the database"),
+        (
+            vec!["--database-url", "postgres://u@127.0.0.1:1/db", "--session-filter", "application_name=*"],
+            "every session",
+        ),
+        (vec!["--database-url", "postgres://u@127.0.0.1:1/db", "--backoff", "30s..1s"], "--backoff"),
+        (
+            vec!["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", "/nonexistent/migrations"],
+            "/nonexistent/migrations",
+        ),
+    ];
+    for (flags, message) in cases {
+        let output = lockscope()
+            .arg("run")
+            .args(&flags)
+            .args(touch)
+            .env_remove("DATABASE_URL")
+            .env_remove("PGHOST")
+            .env_remove("PGDATABASE")
+            .env_remove("PGUSER")
+            .env_remove("PGPORT")
+            .env_remove("PGSERVICE")
+            .env_remove("PGHOSTADDR")
+            .output()
+            .await
+            .expect("lockscope runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+        assert!(!marker.exists(), "{flags:?}: the command ran");
+    }
+}

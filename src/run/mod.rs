@@ -207,6 +207,8 @@ struct Session<'a> {
     pending_preflight: Vec<report::PreflightSession>,
     /// The last progress line printed per pid (a line is printed when it changes).
     last_progress: BTreeMap<i32, String>,
+    /// Sessions queued behind each waiting statement of the command, as last printed.
+    last_queue: BTreeMap<(i32, i64), usize>,
 }
 
 /// The final state of the attempt loop.
@@ -274,6 +276,7 @@ impl<'a> Session<'a> {
             token: format!("{:08x}", fastrand::u32(..)),
             pending_preflight: Vec::new(),
             last_progress: BTreeMap::new(),
+            last_queue: BTreeMap::new(),
         })
     }
 
@@ -660,6 +663,18 @@ impl Session<'_> {
                     );
                     self.event(number, "waiting", message, Some(seen.pid));
                 }
+            }
+        }
+        for seen in observation.sessions.iter().filter(|s| present.contains(&s.pid) && s.waiting.is_some()) {
+            let key = (seen.pid, seen.query_start_us.unwrap_or_default());
+            let before = self.last_queue.insert(key, seen.queued_behind);
+            if before.is_some_and(|before| before != seen.queued_behind) && !self.options.quiet {
+                eprintln!(
+                    "lockscope: pid {} still waits ({}); {} session(s) now queued behind it",
+                    seen.pid,
+                    seen.waiting.as_ref().map(|w| w.describe()).unwrap_or_default(),
+                    seen.queued_behind
+                );
             }
         }
         for progress in observation.progress.iter().filter(|p| present.contains(&p.pid)) {
