@@ -639,3 +639,43 @@ async fn bad_arguments_exit_2_and_the_command_never_starts() {
         assert!(!marker.exists(), "{flags:?}: the command ran");
     }
 }
+
+#[tokio::test]
+async fn a_command_that_overrides_pgappname_is_found_by_its_tcp_socket_or_by_session_filter() {
+    let db = common::fresh_database().await;
+    let (mut blocker, blocker_pid) = table_and_blocker(&db).await;
+    let role = common::unique_name("tool");
+    let mut admin = common::admin_connection().await;
+    common::execute(&mut admin, &format!("CREATE ROLE {role} LOGIN SUPERUSER PASSWORD 'tool-pw'")).await;
+
+    // Over TCP, with its own application_name (which beats PGAPPNAME): found through /proc.
+    let files_tcp = files();
+    let migration = write(&files_tcp.root, "add_note.sql", "ALTER TABLE items ADD COLUMN note text;\n");
+    let tcp_url = format!("{}?application_name=custom-tool", common::tcp_url(&role, "tool-pw", &db.name));
+    let run = spawn_run(&db, &files_tcp, &["--max-wait", "1s", "--retries", "0"], &psql_args(&migration, &tcp_url));
+    assert_eq!(exit_code(run).await, 3);
+    let report_tcp = report(&files_tcp.report);
+    let attempt = &report_tcp["attempts"][0];
+    assert_eq!(attempt["sessions"][0]["found_by"], serde_json::json!(["tcp socket"]), "{report_tcp:#}");
+    assert_eq!(attempt["sessions"][0]["application_name"], "custom-tool");
+    assert_eq!(attempt["cancellations"][0]["pid"], attempt["sessions"][0]["pid"]);
+    assert_eq!(attempt["cancellations"][0]["blockers"][0]["pid"], blocker_pid);
+
+    // Over the unix socket with its own application_name: only --session-filter can find it.
+    let files_unix = files();
+    let migration = write(&files_unix.root, "add_note.sql", "ALTER TABLE items ADD COLUMN note text;\n");
+    let unix_url = format!("{}&application_name=custom-tool", db.url);
+    let run = spawn_run(
+        &db,
+        &files_unix,
+        &["--max-wait", "1s", "--retries", "0", "--session-filter", "application_name=custom-*"],
+        &psql_args(&migration, &unix_url),
+    );
+    assert_eq!(exit_code(run).await, 3);
+    let report_unix = report(&files_unix.report);
+    let attempt = &report_unix["attempts"][0];
+    assert_eq!(attempt["sessions"][0]["found_by"], serde_json::json!(["session filter"]), "{report_unix:#}");
+    assert_eq!(attempt["cancellations"][0]["pid"], attempt["sessions"][0]["pid"]);
+    assert_still_open(&db, blocker_pid).await;
+    common::execute(&mut blocker, "COMMIT").await;
+}
