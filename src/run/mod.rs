@@ -342,9 +342,17 @@ impl<'a> Session<'a> {
                 return Ok(Final::Exit(ended.code, outcome));
             }
             let invalid_after = self.control.invalid_indexes().await.unwrap_or_default();
+            // Only an index the cancelled statement names is the attempt's (another session may be
+            // building one concurrently right now); after the server's own lock_timeout, lockscope
+            // has no statement text and looks at the migration files instead.
+            let named_in: Vec<String> = if cancelled.is_empty() {
+                self.migrations.iter().flatten().filter_map(|m| m.up.as_ref().map(|up| up.text.clone())).collect()
+            } else {
+                cancelled.clone()
+            };
             let named = |index: &String| {
                 let bare = index.rsplit('.').next().unwrap_or(index).trim_matches('"').to_lowercase();
-                cancelled.iter().any(|statement| statement.to_lowercase().contains(&bare))
+                named_in.iter().any(|statement| statement.to_lowercase().contains(&bare))
             };
             let new_invalid: Vec<String> =
                 invalid_after.into_iter().filter(|index| !invalid_before.contains(index) && named(index)).collect();
