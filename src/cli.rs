@@ -36,6 +36,73 @@ pub enum Command {
     /// Look at a live database, read-only: an overview (sizes, index usage, invalid constraints,
     /// blocking), one sample (--once), or a live view of locks, queues and progress (--watch).
     Inspect(crate::watch::InspectArgs),
+    /// Run a migration command (`-- migrate … up`, `-- dbmate up`, `-- psql -f …`) under guard:
+    /// cancel its statement before a lock queue forms, retry when its ledger allows, report.
+    Run(RunArgs),
+}
+
+/// Arguments of `lockscope run` (turned into `run::RunOptions` before anything runs).
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// The database the migration runs against. Without it: `DATABASE_URL`, then libpq `PG*`.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Cancel the command's statement once it has waited this long for a lock.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "2s")]
+    pub max_wait: Duration,
+    /// Cancel it as soon as this many sessions queue behind it (0: never for the queue alone).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_queue: usize,
+    /// How many times to run the command again after a cancelled attempt.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+    /// Pause between attempts: exponential from MIN to MAX, with jitter.
+    #[arg(long, value_name = "MIN..MAX", default_value = "1s..30s")]
+    pub backoff: String,
+    /// lock_timeout injected through PGOPTIONS as a server-side backstop (`off` to leave it out)
+    /// [default: twice --max-wait].
+    #[arg(long, value_name = "DURATION|off")]
+    pub lock_timeout: Option<String>,
+    /// Report format.
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "markdown"])]
+    pub format: String,
+    /// Write the report to FILE instead of standard error (standard output is the command's).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Append every event to FILE as a JSON line, as it happens.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Time between looks at the server.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "200ms")]
+    pub interval: Duration,
+    /// Also treat sessions matching KEY=GLOB as the command's (application_name, user, database,
+    /// client_addr), e.g. behind a pooler. Repeatable.
+    #[arg(long, value_name = "KEY=GLOB")]
+    pub session_filter: Vec<String>,
+    /// The migrations folder the command applies (for the ledger check and the pre-flight).
+    #[arg(long, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
+    /// The migration tool, instead of guessing it from the command's name.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub layout: Option<crate::source::Layout>,
+    /// golang-migrate: reset a dirty ledger lockscope caused (a cancelled one-transaction file).
+    #[arg(long)]
+    pub fix_dirty: bool,
+    /// Drop (CONCURRENTLY) an INVALID index a cancelled CREATE INDEX CONCURRENTLY left, before retrying.
+    #[arg(long)]
+    pub drop_invalid: bool,
+    /// Retry a command that has no ledger (psql without -1 -v ON_ERROR_STOP=1, scripts).
+    #[arg(long)]
+    pub retry_without_ledger: bool,
+    /// Before each attempt, wait until no transaction holding the migration's tables is older than this.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait_for_quiet: Option<Duration>,
+    /// No live lines on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The migration command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 /// Arguments of `lockscope check`.

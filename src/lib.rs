@@ -21,6 +21,7 @@ pub mod locks;
 pub mod progress;
 pub mod report;
 pub mod reversible;
+pub mod run;
 pub mod safety;
 pub mod source;
 pub mod sql;

@@ -59,6 +59,19 @@ fn main() {
                     err.exit_code()
                 }
             },
+            Command::Run(args) => match lockscope::run::RunOptions::from_args(&args) {
+                Ok(options) => match lockscope::run::run(&options).await {
+                    Ok(outcome) => outcome.exit_code,
+                    Err(err) => {
+                        eprintln!("error: {}", lockscope::db::redact(&err.to_string()));
+                        err.exit_code()
+                    }
+                },
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    err.exit_code()
+                }
+            },
             Command::Check(args) => match lockscope::check::run(&args).await {
                 Ok(outcome) => {
                     if let Some(err) = outcome.error {
