@@ -140,7 +140,7 @@ async fn ls134_the_trace_shows_the_write_blocking_lock() {
 async fn ls135_is_static_without_an_invalid_index() {
     let bad = examples_both_ways("LS135").await;
     let found = of(&bad, "LS135");
-    assert_eq!((found[0].status, found[0].severity), (Status::Static, analyze::Severity::Low), "{found:#?}");
+    assert_eq!((found[0].status, found[0].severity), (Status::Static, analyze::Severity::Medium), "{found:#?}");
     assert!(found[0].help.starts_with("DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;"), "{}", found[0].help);
 }
 

@@ -1,2 +1,2 @@
 -- Built without blocking writes; cannot run inside a transaction block.
-CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_created_at_idx ON orders (created_at);
+CREATE INDEX CONCURRENTLY orders_created_at_idx ON orders (created_at);

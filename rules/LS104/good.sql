@@ -1,2 +1,2 @@
 -- The only statement of its migration, which the tool must run outside a transaction.
-CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);
+CREATE INDEX CONCURRENTLY users_email_idx ON users (email);

@@ -1,2 +1,2 @@
 -- Alone in its migration: CONCURRENTLY cannot run inside a transaction.
-CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_id_idx ON orders (user_id);
+CREATE INDEX CONCURRENTLY orders_user_id_idx ON orders (user_id);

@@ -1,6 +1,6 @@
 -- file: 001_users_email_index.up.sql
 -- Alone in its migration: CONCURRENTLY cannot run inside a transaction.
-CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON users (email);
+CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
 -- file: 001_users_email_index.down.sql
 DROP INDEX CONCURRENTLY IF EXISTS users_email_key;
 -- file: 002_users_email_unique.up.sql

@@ -11,4 +11,4 @@ $$;
 CREATE TRIGGER orders_shadow_sync AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION orders_shadow_sync();
 INSERT INTO orders_shadow SELECT * FROM orders ON CONFLICT (id) DO NOTHING;
 -- Writes through the trigger go on while the index is built.
-CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_shadow_user_idx ON orders_shadow (user_id);
+CREATE INDEX CONCURRENTLY orders_shadow_user_idx ON orders_shadow (user_id);

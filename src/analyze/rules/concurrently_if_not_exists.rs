@@ -15,10 +15,11 @@ use crate::sql::Statement;
 pub const RULE: Rule = Rule {
     id: "LS135",
     name: "concurrently-if-not-exists",
-    // Low from the SQL alone: IF NOT EXISTS with CONCURRENTLY is the usual way to write an index
-    // migration (and what LS107's fix says); it only hurts when a failed build left an INVALID
-    // index, which a target can show — then it is high.
-    severity: Severity::Low,
+    // Medium from the SQL alone: a failed or cancelled concurrent build is common (a duplicate, a
+    // deadlock, a deploy killed halfway), and IF NOT EXISTS then turns it into a silent success
+    // without a usable index (sql-createindex.html, "Building Indexes Concurrently": the
+    // recommended recovery is to drop the index and try again). High when the target shows one.
+    severity: Severity::Medium,
     kind: RuleKind::Static,
     size_matters: false,
     title: "CREATE INDEX CONCURRENTLY IF NOT EXISTS keeps an INVALID index from a failed build",
@@ -97,7 +98,7 @@ mod tests {
 
     #[test]
     fn a_drop_first_makes_it_safe() {
-        assert_eq!(hits("LS135", CREATE)[0].severity, Severity::Low);
+        assert_eq!(hits("LS135", CREATE)[0].severity, Severity::Medium);
         let dropped = format!(
             "-- file: 001_a.up.sql\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\n-- file: 002_b.up.sql\n{CREATE}"
         );

@@ -12,9 +12,10 @@ pub const RULE: Rule = Rule {
     trigger: "CREATE [UNIQUE] INDEX without CONCURRENTLY on a table that exists before the migration.",
     why: "CREATE INDEX holds SHARE on the table while it reads every row and sorts them: INSERT, UPDATE and DELETE \
           wait for the whole build (reads continue), and so does every session queued behind them.",
-    fix: "CREATE INDEX CONCURRENTLY IF NOT EXISTS …, alone in a migration that runs outside a transaction; it takes \
-          SHARE UPDATE EXCLUSIVE, which lets reads and writes through. If it fails it leaves an INVALID index: \
-          drop it (DROP INDEX CONCURRENTLY) and retry. For a partitioned table: CREATE INDEX ON ONLY the parent, \
+    fix: "CREATE INDEX CONCURRENTLY …, alone in a migration that runs outside a transaction; it takes SHARE \
+          UPDATE EXCLUSIVE, which lets reads and writes through. If it fails it leaves an INVALID index: drop it \
+          (DROP INDEX CONCURRENTLY IF EXISTS) and retry — without IF NOT EXISTS on the CREATE, which would keep \
+          the INVALID index and succeed silently. For a partitioned table: CREATE INDEX ON ONLY the parent, \
           CREATE INDEX CONCURRENTLY on each partition, then ALTER INDEX … ATTACH PARTITION.",
     bad: include_str!("../../../rules/LS107/bad.sql"),
     good: include_str!("../../../rules/LS107/good.sql"),

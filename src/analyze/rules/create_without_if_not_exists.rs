@@ -33,9 +33,10 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
     if summary.if_exists || !GUARDED.contains(&summary.kind.as_str()) {
         return Vec::new();
     }
-    // An index without a name cannot say IF NOT EXISTS.
+    // An index without a name cannot say IF NOT EXISTS; and a concurrent build should not (LS135:
+    // IF NOT EXISTS would keep the INVALID index a failed attempt left).
     if let Some(NodeEnum::IndexStmt(index)) = cx.ast() {
-        if index.idxname.is_empty() {
+        if index.idxname.is_empty() || index.concurrent {
             return Vec::new();
         }
     }
@@ -52,6 +53,7 @@ mod tests {
     fn guarded_and_unnamed_creates_are_fine() {
         assert!(fires("LS105", "CREATE INDEX i ON users (name);"));
         assert!(!fires("LS105", "CREATE INDEX ON users (name);"));
+        assert!(!fires("LS105", "CREATE INDEX CONCURRENTLY i ON users (name);"), "LS135 advises against it");
         assert!(!fires("LS105", "CREATE SCHEMA IF NOT EXISTS app;"));
         assert!(fires("LS105", "CREATE EXTENSION pgcrypto;"));
     }
