@@ -164,6 +164,39 @@ pub fn fills(statement: &Statement, relation: &RelationName) -> bool {
     }
 }
 
+/// Whether `earlier` statements leave a validated constraint on `table` that `matches`: added
+/// without NOT VALID, or added NOT VALID and validated by a later `VALIDATE CONSTRAINT`.
+pub fn validated_constraint<'a>(
+    earlier: impl Iterator<Item = &'a Statement>,
+    table: &RelationName,
+    matches: impl Fn(&pb::Constraint) -> bool,
+) -> bool {
+    let mut pending: Vec<String> = Vec::new();
+    for statement in earlier {
+        let Some((altered, cmds)) = alter_table(statement) else { continue };
+        if !crate::analyze::context::same_relation(&altered, table) {
+            continue;
+        }
+        for cmd in cmds {
+            match subtype(cmd) {
+                AlterTableType::AtAddConstraint => {
+                    let Some(added) = constraint(cmd) else { continue };
+                    if !matches(added) {
+                        continue;
+                    }
+                    if !added.skip_validation {
+                        return true;
+                    }
+                    pending.push(added.conname.clone());
+                }
+                AlterTableType::AtValidateConstraint if pending.contains(&cmd.name) => return true,
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
 /// A `CHECK (column IS NOT NULL)` constraint: the column it proves non-null.
 pub fn check_is_not_null_column(constraint: &pb::Constraint) -> Option<String> {
     if constr_type(constraint) != ConstrType::ConstrCheck {

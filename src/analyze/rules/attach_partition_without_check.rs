@@ -9,7 +9,7 @@
 //! A NOT VALID constraint is no proof (verified on PostgreSQL 15: the ATTACH still scans).
 
 use super::prelude::*;
-use crate::analyze::context::{same_relation, traced_is};
+use crate::analyze::context::traced_is;
 use crate::sql::Statement;
 
 pub const RULE: Rule = Rule {
@@ -77,30 +77,7 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
 /// Whether earlier statements leave a validated CHECK constraint on `child`: added without NOT
 /// VALID, or added NOT VALID and validated afterwards.
 fn has_validated_check<'a>(earlier: impl Iterator<Item = &'a Statement>, child: &RelationName) -> bool {
-    let mut pending: Vec<String> = Vec::new();
-    for statement in earlier {
-        let Some((table, cmds)) = ast::alter_table(statement) else { continue };
-        if !same_relation(&table, child) {
-            continue;
-        }
-        for cmd in cmds {
-            match ast::subtype(cmd) {
-                At::AtAddConstraint => {
-                    let Some(constraint) = ast::constraint(cmd) else { continue };
-                    if ast::constr_type(constraint) != ConstrType::ConstrCheck {
-                        continue;
-                    }
-                    if !constraint.skip_validation {
-                        return true;
-                    }
-                    pending.push(constraint.conname.clone());
-                }
-                At::AtValidateConstraint if pending.contains(&cmd.name) => return true,
-                _ => {}
-            }
-        }
-    }
-    false
+    ast::validated_constraint(earlier, child, |constraint| ast::constr_type(constraint) == ConstrType::ConstrCheck)
 }
 
 #[cfg(test)]

@@ -84,33 +84,11 @@ fn help(pg: u32, table: &RelationName, column: &str) -> String {
 /// CHECK (column IS NOT NULL) added validated, or added NOT VALID and validated afterwards; on
 /// PostgreSQL 18 also a NOT NULL … NOT VALID constraint validated afterwards.
 fn proven_not_null<'a>(earlier: impl Iterator<Item = &'a Statement>, table: &RelationName, column: &str) -> bool {
-    let mut pending: Vec<String> = Vec::new();
-    for statement in earlier {
-        let Some((altered, cmds)) = ast::alter_table(statement) else { continue };
-        if !crate::analyze::context::same_relation(&altered, table) {
-            continue;
-        }
-        for cmd in cmds {
-            match ast::subtype(cmd) {
-                At::AtAddConstraint => {
-                    let Some(constraint) = ast::constraint(cmd) else { continue };
-                    let proves = ast::check_is_not_null_column(constraint).as_deref() == Some(column)
-                        || (ast::constr_type(constraint) == ConstrType::ConstrNotnull
-                            && ast::strings(&constraint.keys).first().map(String::as_str) == Some(column));
-                    if !proves {
-                        continue;
-                    }
-                    if !constraint.skip_validation {
-                        return true;
-                    }
-                    pending.push(constraint.conname.clone());
-                }
-                At::AtValidateConstraint if pending.contains(&cmd.name) => return true,
-                _ => {}
-            }
-        }
-    }
-    false
+    ast::validated_constraint(earlier, table, |constraint| {
+        ast::check_is_not_null_column(constraint).as_deref() == Some(column)
+            || (ast::constr_type(constraint) == ConstrType::ConstrNotnull
+                && ast::strings(&constraint.keys).first().map(String::as_str) == Some(column))
+    })
 }
 
 #[cfg(test)]
