@@ -17,7 +17,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use lockscope::db::ephemeral::EphemeralServer;
 use sqlx::Connection;
@@ -146,8 +146,9 @@ fn make_server_cert(dir: &Path, name: &str, section: &str, ca: &str) {
     );
 }
 
+static PKI: OnceLock<Pki> = OnceLock::new();
+
 fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {
         let dir = tempfile::Builder::new().prefix("lockscope-tls-").tempdir().expect("tempdir");
         fs::write(dir.path().join("openssl.cnf"), OPENSSL_CONFIG).unwrap();
@@ -182,7 +183,9 @@ fn pki() -> &'static Pki {
 /// A running TLS server presenting `cert` (`localhost` or `other-host`), with role [`ROLE`]
 /// owning database [`DATABASE`].
 struct TlsServer {
-    server: EphemeralServer,
+    /// `None` once stopped at exit (the shared one) or when dropped.
+    server: Mutex<Option<EphemeralServer>>,
+    port: u16,
 }
 
 impl TlsServer {
@@ -214,12 +217,12 @@ impl TlsServer {
             assert_eq!(ssl, "on");
             admin.close().await.unwrap();
         });
-        TlsServer { server }
+        TlsServer { port: server.port(), server: Mutex::new(Some(server)) }
     }
 
     /// `postgres://ROLE[:PASSWORD]@HOST:PORT/shop?QUERY`.
     fn url(&self, host: &str, with_password: bool, query: &str) -> String {
-        let mut url = url::Url::parse(&format!("postgres://{host}:{}/{DATABASE}", self.server.port())).unwrap();
+        let mut url = url::Url::parse(&format!("postgres://{host}:{}/{DATABASE}", self.port)).unwrap();
         url.set_username(ROLE).unwrap();
         if with_password {
             let encoded: String = url::form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect();
@@ -232,8 +235,28 @@ impl TlsServer {
 
 /// The shared server with the right certificate (SAN localhost and 127.0.0.1).
 fn localhost_server() -> &'static TlsServer {
-    static SERVER: OnceLock<TlsServer> = OnceLock::new();
-    SERVER.get_or_init(|| TlsServer::start("localhost"))
+    SHARED_SERVER.get_or_init(|| {
+        let server = TlsServer::start("localhost");
+        // Statics are never dropped: stop the server and delete the certificates at exit.
+        // SAFETY: registering a plain `extern "C" fn` that never unwinds.
+        unsafe {
+            libc::atexit(clean_up_at_exit);
+        }
+        server
+    })
+}
+
+static SHARED_SERVER: OnceLock<TlsServer> = OnceLock::new();
+
+extern "C" fn clean_up_at_exit() {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(shared) = SHARED_SERVER.get() {
+            drop(shared.server.lock().unwrap_or_else(PoisonError::into_inner).take());
+        }
+        if let Some(pki) = PKI.get() {
+            let _ = fs::remove_dir_all(pki.dir.path());
+        }
+    });
 }
 
 /// `check`, `inspect` and `snapshot`, each as a user runs it against a database.
@@ -341,7 +364,7 @@ fn require_verify_ca_and_verify_full_with_sslrootcert_connect_check_inspect_and_
         // The same as a libpq key=value string.
         let conninfo = format!(
             "host=localhost port={} dbname={DATABASE} user={ROLE} password='{PASSWORD}' sslmode=verify-full sslrootcert='{ca}'",
-            server.server.port()
+            server.port
         );
         assert_connected(&run(subcommand, &conninfo, &[]), subcommand, &format!("{subcommand:?} key=value"));
     }
@@ -368,7 +391,7 @@ fn pgpass_and_verify_full_together() {
     let pgpass = dir.path().join("pgpass");
     // hostname:port:database:username:password, `:` and `\` escaped (libpq-pgpass.html).
     let escaped = PASSWORD.replace('\\', "\\\\").replace(':', "\\:");
-    fs::write(&pgpass, format!("localhost:{}:{DATABASE}:{ROLE}:{escaped}\n", server.server.port())).unwrap();
+    fs::write(&pgpass, format!("localhost:{}:{DATABASE}:{ROLE}:{escaped}\n", server.port)).unwrap();
     fs::set_permissions(&pgpass, fs::Permissions::from_mode(0o600)).unwrap();
     let query = format!(
         "sslmode=verify-full&sslrootcert={}",
