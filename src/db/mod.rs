@@ -119,6 +119,7 @@ pub fn parse_target(url: &str, source: TargetSource) -> Result<Target> {
         ))
     }
     .map_err(usage)?;
+    let options = require_verifies_with_root_cert(options);
 
     Ok(Target { display: describe(&options), options, source })
 }
@@ -181,6 +182,22 @@ fn check_sslmode(mode: &str) -> Result<(), String> {
     })
 }
 
+/// libpq: with `sslmode=require`, "if a root CA file exists, the behavior of sslmode=require will
+/// be the same as that of verify-ca"
+/// (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-SSLMODE). sqlx's
+/// `require` ignores `sslrootcert` (sqlx-postgres src/connection/tls.rs accepts any certificate
+/// below verify-ca), so a user who passed their provider's CA would silently get no check.
+/// (libpq's default file `~/.postgresql/root.crt` is not read: only an explicit `sslrootcert` /
+/// `PGSSLROOTCERT` counts here.)
+fn require_verifies_with_root_cert(options: PgConnectOptions) -> PgConnectOptions {
+    let has_root_cert = || options.to_url_lossy().query_pairs().any(|(key, _)| key == "sslrootcert");
+    if matches!(options.get_ssl_mode(), PgSslMode::Require) && has_root_cert() {
+        options.ssl_mode(PgSslMode::VerifyCa)
+    } else {
+        options
+    }
+}
+
 /// The target named by libpq variables alone (`PGSERVICE` entries first, then the others).
 fn libpq_env_target() -> Result<Target> {
     let source = TargetSource::LibpqEnv;
@@ -192,6 +209,7 @@ fn libpq_env_target() -> Result<Target> {
             .map_err(|message| usage(format!("PGSERVICE={service}: {message}")))?,
         None => PgConnectOptions::new(),
     };
+    let options = require_verifies_with_root_cert(options);
     Ok(Target { display: describe(&options), options, source })
 }
 
@@ -429,6 +447,16 @@ fn describe_connect_error(err: &sqlx::Error) -> String {
         sqlx::Error::Tls(_) if text.contains("does not support TLS") => format!(
             "{text}; sslmode requires TLS but the server has it turned off (use sslmode=prefer \
              or disable, or enable ssl on the server)"
+        ),
+        // rustls' words (sqlx wraps them in an I/O error) for a certificate no trusted CA signed
+        // and for one issued to other names.
+        _ if text.contains("invalid peer certificate: UnknownIssuer") => format!(
+            "{text}; the server's certificate is not signed by a CA lockscope trusts (sslrootcert, \
+             else the public web roots): pass sslrootcert=/path/to/your-provider-ca.pem"
+        ),
+        _ if text.contains("invalid peer certificate: certificate not valid for name") => format!(
+            "{text}; sslmode=verify-full needs the host name you connect to among the names the \
+             certificate lists"
         ),
         _ => text,
     }
@@ -705,6 +733,19 @@ mod tests {
             ]
         );
         assert!(service_section(file, "missing").is_none());
+    }
+
+    #[test]
+    fn require_with_a_root_cert_verifies_the_ca_as_in_libpq() {
+        let with_root =
+            parse_target("postgres://db/x?sslmode=require&sslrootcert=/ca.pem", TargetSource::Flag).unwrap();
+        assert!(matches!(with_root.options.get_ssl_mode(), PgSslMode::VerifyCa));
+        let conninfo = parse_target("host=db sslmode=require sslrootcert=/ca.pem", TargetSource::Flag).unwrap();
+        assert!(matches!(conninfo.options.get_ssl_mode(), PgSslMode::VerifyCa));
+        let plain = parse_target("postgres://db/x?sslmode=require", TargetSource::Flag).unwrap();
+        assert!(matches!(plain.options.get_ssl_mode(), PgSslMode::Require));
+        let full = parse_target("postgres://db/x?sslmode=verify-full&sslrootcert=/ca.pem", TargetSource::Flag).unwrap();
+        assert!(matches!(full.options.get_ssl_mode(), PgSslMode::VerifyFull));
     }
 
     #[test]
