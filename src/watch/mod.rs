@@ -12,6 +12,7 @@
 
 pub mod alerts;
 pub mod classify;
+pub mod graph;
 pub mod model;
 pub mod overview;
 pub mod progress;
@@ -34,7 +35,7 @@ pub use alerts::AlertRules;
 pub use classify::Focus;
 pub use model::{Sample, SCHEMA_VERSION};
 pub use overview::Overview;
-pub use sampler::{Sampler, SamplerOptions, APPLICATION_NAME};
+pub use sampler::{GraphMethod, Sampler, SamplerOptions, APPLICATION_NAME};
 pub use text::{SortKey, TextOptions};
 
 /// Output format of `inspect`.
@@ -159,6 +160,7 @@ impl InspectArgs {
                 cancel_after: self.cancel_blocking_ddl_after,
             },
             reconnect_timeout: Duration::from_secs(3),
+            graph: GraphMethod::default(),
         }
     }
 
