@@ -89,19 +89,79 @@ pub struct SnapshotGraph {
     pub undecided: Vec<Undecided>,
 }
 
-struct Row<'a> {
-    pid: i32,
-    mode: Option<LockMode>,
-    raw: &'a GraphRow,
+/// Bit `i` stands for `LockMode::ALL[i]`.
+type ModeMask = u8;
+
+fn bit(mode: LockMode) -> ModeMask {
+    1 << (mode as u8)
+}
+
+/// For each mode, the modes it conflicts with (from [`LockMode::conflicts_with`]).
+fn conflict_masks() -> [ModeMask; 8] {
+    let mut masks = [0; 8];
+    for mode in LockMode::ALL {
+        masks[mode as usize] =
+            LockMode::ALL.into_iter().filter(|other| mode.conflicts_with(*other)).fold(0, |mask, m| mask | bit(m));
+    }
+    masks
+}
+
+fn modes_in(mask: ModeMask) -> impl Iterator<Item = usize> {
+    (0..8).filter(move |index| mask & (1 << index) != 0)
+}
+
+/// Everything the snapshot says about one lock object, indexed for output-sensitive lookups
+/// (a storm of 500 readers behind one ACCESS EXCLUSIVE costs 500 steps, not 500²).
+#[derive(Default)]
+struct Object {
+    /// A row whose mode is outside the conflict table: `(pid, mode)`.
+    unknown: Option<(i32, String)>,
+    /// A parallel query's lock group has a row here.
+    group: bool,
+    /// Granted holders per mode: `(pid, fastpath)`.
+    holders: [Vec<(i32, bool)>; 8],
+    /// Modes each pid holds here.
+    held: HashMap<i32, ModeMask>,
+    /// Waiters with a waitstart per mode, in wait order: `(waitstart_us, pid)`.
+    waiters: [Vec<(i64, i32)>; 8],
+    /// Waiters without a waitstart yet: `(pid, mode index)`.
+    unstamped: Vec<(i32, usize)>,
+}
+
+impl Object {
+    fn add(&mut self, row: &GraphRow) {
+        if in_lock_group(row) {
+            self.group = true;
+        }
+        let Some(mode) = LockMode::parse(&row.mode) else {
+            self.unknown.get_or_insert_with(|| (row.pid, row.mode.clone()));
+            return;
+        };
+        let index = mode as usize;
+        if row.granted {
+            self.holders[index].push((row.pid, row.fastpath));
+            *self.held.entry(row.pid).or_default() |= bit(mode);
+        } else if let Some(start) = row.waitstart_us {
+            self.waiters[index].push((start, row.pid));
+        } else {
+            self.unstamped.push((row.pid, index));
+        }
+    }
+
+    fn sort(&mut self) {
+        self.waiters.iter_mut().for_each(|list| list.sort_unstable());
+    }
 }
 
 /// Builds the graph for `waiting` (the pids the old method would have asked about) from the
 /// snapshot's rows. `waited_s` orders siblings in the tree, as [`BlockingEdge::waited_s`].
 pub fn from_snapshot(rows: &[GraphRow], waiting: &BTreeSet<i32>, waited_s: &HashMap<i32, f64>) -> SnapshotGraph {
-    let mut by_tag: HashMap<&str, Vec<Row<'_>>> = HashMap::new();
-    for raw in rows {
-        by_tag.entry(raw.tag.as_str()).or_default().push(Row { pid: raw.pid, mode: LockMode::parse(&raw.mode), raw });
+    let conflicts = conflict_masks();
+    let mut objects: HashMap<&str, Object> = HashMap::new();
+    for row in rows {
+        objects.entry(row.tag.as_str()).or_default().add(row);
     }
+    objects.values_mut().for_each(Object::sort);
     let mut waiting_rows: BTreeMap<i32, Vec<&GraphRow>> = BTreeMap::new();
     for raw in rows.iter().filter(|row| !row.granted && waiting.contains(&row.pid)) {
         waiting_rows.entry(raw.pid).or_default().push(raw);
@@ -114,71 +174,12 @@ pub fn from_snapshot(rows: &[GraphRow], waiting: &BTreeSet<i32>, waited_s: &Hash
             mark(pid, "waits for several lock objects in one snapshot".into(), &mut undecided);
             continue;
         }
-        let me = mine[0];
-        let Some(my_mode) = LockMode::parse(&me.mode) else {
-            mark(pid, format!("mode {} is outside the conflict table", me.mode), &mut undecided);
-            continue;
-        };
-        let Some(my_start) = me.waitstart_us else {
-            mark(pid, "waitstart not set yet (it is written just after the wait begins)".into(), &mut undecided);
-            continue;
-        };
-        let others = by_tag.get(me.tag.as_str()).map(Vec::as_slice).unwrap_or_default();
-        if others.iter().any(|row| in_lock_group(row.raw)) {
-            mark(pid, "a parallel query's lock group shares this lock".into(), &mut undecided);
-            continue;
-        }
-        // Modes `pid` itself holds on this object: with them it may have been queued ahead of
-        // earlier waiters whose requests they conflict with (ProcSleep).
-        let my_held: Vec<LockMode> =
-            others.iter().filter(|row| row.pid == pid && row.raw.granted).filter_map(|row| row.mode).collect();
-        let mut mine_blockers = BTreeSet::new();
-        let mut reason = None;
-        for other in others.iter().filter(|row| row.pid != pid) {
-            let Some(other_mode) = other.mode else {
-                reason = Some(format!("pid {} has mode {} outside the conflict table", other.pid, other.raw.mode));
-                break;
-            };
-            if !other_mode.conflicts_with(my_mode) {
-                continue;
+        match decide(pid, mine[0], &objects, &conflicts) {
+            Ok(found) if !found.is_empty() => {
+                blockers.insert(pid, found);
             }
-            if other.raw.granted {
-                if other.raw.fastpath {
-                    reason = Some(format!("pid {}'s conflicting lock is still a fast-path lock", other.pid));
-                    break;
-                }
-                mine_blockers.insert(other.pid);
-                continue;
-            }
-            let Some(other_start) = other.raw.waitstart_us else {
-                reason = Some(format!("pid {} waits for a conflicting mode, its waitstart not set yet", other.pid));
-                break;
-            };
-            if (other_start - my_start).abs() < ORDER_SLACK_US {
-                reason = Some(format!(
-                    "pid {} began waiting for a conflicting mode within {} ms of it",
-                    other.pid,
-                    ORDER_SLACK_US / 1000
-                ));
-                break;
-            }
-            if other_start < my_start {
-                if my_held.iter().any(|held| held.conflicts_with(other_mode)) {
-                    reason = Some(format!(
-                        "it holds a lock that conflicts with earlier waiter {}'s request, so it may be queued ahead",
-                        other.pid
-                    ));
-                    break;
-                }
-                mine_blockers.insert(other.pid);
-            }
-        }
-        match reason {
-            Some(reason) => mark(pid, reason, &mut undecided),
-            None if !mine_blockers.is_empty() => {
-                blockers.insert(pid, mine_blockers);
-            }
-            None => {}
+            Ok(_) => {}
+            Err(reason) => mark(pid, reason, &mut undecided),
         }
     }
 
@@ -200,7 +201,9 @@ pub fn from_snapshot(rows: &[GraphRow], waiting: &BTreeSet<i32>, waited_s: &Hash
     }
 
     // A cycle among decided edges: a deadlock, or a queue the deadlock detector rearranged.
-    let on_cycle = cycle_members(&blockers);
+    // (Only possible when some blocker waits itself; then find the strongly connected parts.)
+    let chained = blockers.values().flatten().any(|blocker| blockers.contains_key(blocker));
+    let on_cycle = if chained { cycle_members(&blockers) } else { BTreeSet::new() };
     if !on_cycle.is_empty() {
         let cycle_tags: BTreeSet<&str> = on_cycle
             .iter()
@@ -230,6 +233,72 @@ pub fn from_snapshot(rows: &[GraphRow], waiting: &BTreeSet<i32>, waited_s: &Hash
         })
         .collect();
     SnapshotGraph { edges, undecided: undecided.into_iter().map(|(pid, reason)| Undecided { pid, reason }).collect() }
+}
+
+/// The blockers of `pid`, waiting as `me`, or why the snapshot cannot tell.
+fn decide(
+    pid: i32,
+    me: &GraphRow,
+    objects: &HashMap<&str, Object>,
+    conflicts: &[ModeMask; 8],
+) -> Result<BTreeSet<i32>, String> {
+    let my_mode = LockMode::parse(&me.mode).ok_or_else(|| format!("mode {} is outside the conflict table", me.mode))?;
+    let my_start = me
+        .waitstart_us
+        .ok_or_else(|| "waitstart not set yet (it is written just after the wait begins)".to_string())?;
+    let object = objects.get(me.tag.as_str()).ok_or_else(|| "its lock is missing from the snapshot".to_string())?;
+    if let Some((other, mode)) = &object.unknown {
+        return Err(format!("pid {other} has mode {mode} outside the conflict table"));
+    }
+    if object.group {
+        return Err("a parallel query's lock group shares this lock".into());
+    }
+    let conflicting = conflicts[my_mode as usize];
+    let mut found = BTreeSet::new();
+    // Hard edges: conflicting granted modes.
+    for index in modes_in(conflicting) {
+        for &(holder, fastpath) in object.holders[index].iter().filter(|(holder, _)| *holder != pid) {
+            if fastpath {
+                return Err(format!("pid {holder}'s conflicting lock is still a fast-path lock"));
+            }
+            found.insert(holder);
+        }
+    }
+    if let Some((other, _)) =
+        object.unstamped.iter().find(|(other, index)| *other != pid && conflicting & (1 << index) != 0)
+    {
+        return Err(format!("pid {other} waits for a conflicting mode, its waitstart not set yet"));
+    }
+    // Conflicting waiters stamped too close to this one: their order is not certain.
+    for index in modes_in(conflicting) {
+        let list = &object.waiters[index];
+        let from = list.partition_point(|&(start, _)| start <= my_start - ORDER_SLACK_US);
+        let to = list.partition_point(|&(start, _)| start < my_start + ORDER_SLACK_US);
+        if let Some(&(_, other)) = list[from..to].iter().find(|(_, other)| *other != pid) {
+            return Err(format!(
+                "pid {other} began waiting for a conflicting mode within {} ms of it",
+                ORDER_SLACK_US / 1000
+            ));
+        }
+    }
+    // Soft edges: earlier waiters for conflicting modes — unless this one holds a mode that
+    // conflicts with theirs, which may have put it ahead of them (ProcSleep).
+    let held = object.held.get(&pid).copied().unwrap_or(0);
+    for index in modes_in(conflicting) {
+        let list = &object.waiters[index];
+        let earlier = &list[..list.partition_point(|&(start, _)| start < my_start)];
+        if earlier.is_empty() {
+            continue;
+        }
+        if conflicts[index] & held != 0 {
+            let other = earlier[0].1;
+            return Err(format!(
+                "it holds a lock that conflicts with earlier waiter {other}'s request, so it may be queued ahead"
+            ));
+        }
+        found.extend(earlier.iter().map(|&(_, other)| other).filter(|other| *other != pid));
+    }
+    Ok(found)
 }
 
 /// Records the first reason a waiter is left to pg_blocking_pids().

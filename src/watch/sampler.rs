@@ -562,10 +562,14 @@ fn assemble_sessions(rows: Vec<SessionRow>, locks: &[LockRow], graph: &BlockingG
             queued_behind: 0,
         });
     }
+    let mut by_pid: HashMap<i32, Vec<&LockRow>> = HashMap::new();
+    for row in locks {
+        by_pid.entry(row.pid).or_default().push(row);
+    }
     for session in &mut sessions {
         session.blocked_by = graph.blocked_by.get(&session.pid).cloned().unwrap_or_default();
         session.queued_behind = graph.queued_behind(session.pid);
-        let mine = locks.iter().filter(|row| row.pid == session.pid);
+        let mine = by_pid.get(&session.pid).map(Vec::as_slice).unwrap_or_default().iter().copied();
         let waiting =
             mine.clone().filter(|row| !row.granted).min_by_key(|row| (row.locktype != "relation", row.relation_oid));
         session.waiting_for = waiting.map(|row| WaitingFor {
