@@ -6,8 +6,9 @@
 //!
 //! Safe beside a production migration (DESIGN.md invariant 4): one connection named
 //! `lockscope-inspect`, read-only transactions, its own `statement_timeout` and `lock_timeout`,
-//! `pg_blocking_pids()` only for sessions waiting on a lock, size functions never on relations
-//! with a pending or granted ACCESS EXCLUSIVE. The only write, `pg_cancel_backend()` on a DDL
+//! one read of pg_locks per sample (the wait graph is built from it, [`graph`]) and
+//! `pg_blocking_pids()` only for the few waiting sessions that snapshot cannot decide, size
+//! functions never on relations with a pending or granted ACCESS EXCLUSIVE. The only write, `pg_cancel_backend()` on a DDL
 //! session, happens only with `--cancel-blocking-ddl-after`.
 
 pub mod alerts;
