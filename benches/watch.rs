@@ -1,6 +1,13 @@
 //! `lockscope inspect` performance (never a timed test; figures measured in one run on this
 //! machine, on a throwaway server started with max_connections = 1100):
 //!
+//! * cost of one `inspect --once` sample with 500 sessions queued behind one ACCESS EXCLUSIVE,
+//!   for both ways of building the wait graph (one pg_locks snapshot, `GraphMethod::Snapshot`,
+//!   the default; `pg_blocking_pids()` per waiter, `GraphMethod::BlockingPids`), beside the peer
+//!   figures of the same run: one plain pg_locks ⋈ pg_stat_activity read, and pg_blocking_pids()
+//!   for all waiters in one statement;
+//! * the worst gap between consecutive `--watch --interval 1s` samples during a lock storm of 500
+//!   sessions (the bound tests/watch_load.rs used to assert; a figure, never a test);
 //! * cost of one `--watch` sample with 200 and 1,000 connected sessions (a migration blocked by
 //!   an idle transaction, readers queued behind it, half the sessions running queries that hold
 //!   locks, the rest idle);
@@ -10,7 +17,8 @@
 //!   second").
 //!
 //! Run with `cargo bench --bench watch` (or `scripts/bench.sh`). Scale down for a quick look with
-//! `BENCH_SESSIONS=50,200 BENCH_TABLES=1000 BENCH_PGBENCH_SECONDS=5 BENCH_ROUNDS=1`.
+//! `BENCH_SESSIONS=50,200 BENCH_TABLES=1000 BENCH_PGBENCH_SECONDS=5 BENCH_ROUNDS=1`; pick parts with
+//! `BENCH_PARTS=queue,gaps,sessions,pgbench,catalog` (default: all) and `BENCH_QUEUE=500`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,7 +30,7 @@ use lockscope::db::{self, Target};
 use lockscope::introspect::{
     self, configure_read_only_session, Definitions, IntrospectOptions, Measure, SessionLimits,
 };
-use lockscope::watch::{self, InspectArgs, Sample, Sampler, SamplerOptions};
+use lockscope::watch::{self, GraphMethod, InspectArgs, Sample, Sampler, SamplerOptions};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 
@@ -54,11 +62,25 @@ fn main() {
             .split(',')
             .filter_map(|n| n.trim().parse().ok())
             .collect();
-        for count in sessions {
-            sample_cost(&server, count, &mut table).await;
+        let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "queue,gaps,sessions,pgbench,catalog".into());
+        let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
+        if part("queue") {
+            queue_cost(&server, env_usize("BENCH_QUEUE", 500), &mut table).await;
         }
-        pgbench_ratio(&server, &mut table).await;
-        introspection_speed(&server, &mut table).await;
+        if part("gaps") {
+            storm_gaps(&server, &mut table).await;
+        }
+        if part("sessions") {
+            for count in sessions {
+                sample_cost(&server, count, &mut table).await;
+            }
+        }
+        if part("pgbench") {
+            pgbench_ratio(&server, &mut table).await;
+        }
+        if part("catalog") {
+            introspection_speed(&server, &mut table).await;
+        }
     });
     println!("\n{table}");
     if let Ok(path) = std::env::var("BENCH_OUTPUT") {
@@ -148,6 +170,215 @@ fn percentile(mut values: Vec<f64>, at: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     let index = ((values.len() - 1) as f64 * at).round() as usize;
     values[index]
+}
+
+/// Median wall time of `rounds` runs of `sql` on `conn` (ms).
+async fn query_ms(conn: &mut PgConnection, sql: &str, rounds: usize) -> f64 {
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        let started = Instant::now();
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut *conn)
+            .await
+            .unwrap_or_else(|err| panic!("{sql}: {err}"));
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    percentile(times, 0.5)
+}
+
+/// The graph of one sample, without times: to check both methods saw the same.
+fn blocking_picture(sample: &Sample) -> String {
+    let blocked: Vec<(i32, &Vec<i32>, usize)> =
+        sample.sessions.iter().map(|s| (s.pid, &s.blocked_by, s.queued_behind)).collect();
+    let queues: Vec<(&str, Vec<i32>, Vec<i32>)> = sample
+        .queues
+        .iter()
+        .map(|q| {
+            (q.relation.as_str(), q.holders.iter().map(|e| e.pid).collect(), q.waiters.iter().map(|e| e.pid).collect())
+        })
+        .collect();
+    format!("{:?} {blocked:?} {queues:?}", sample.lock_tree)
+}
+
+/// One `inspect --once` sample with `waiters` sessions queued behind one ACCESS EXCLUSIVE, for
+/// both graph methods, and the peers: a plain pg_locks ⋈ pg_stat_activity read, and
+/// pg_blocking_pids() for every waiter in one statement.
+async fn queue_cost(server: &EphemeralServer, waiters: usize, table: &mut String) {
+    let dbname = "queue_storm";
+    let mut admin_conn = admin(server, "postgres").await;
+    execute(&mut admin_conn, &format!("CREATE DATABASE {dbname}")).await;
+    let target = server.target(dbname);
+    let mut monitor = admin(server, dbname).await;
+    execute(&mut monitor, "CREATE TABLE hot (id integer PRIMARY KEY, v integer)").await;
+    let mut holder = admin(server, dbname).await;
+    execute(&mut holder, "BEGIN; LOCK TABLE hot IN ACCESS EXCLUSIVE MODE").await;
+    let sessions = connect_many(&target, waiters).await;
+    let tasks: Vec<_> =
+        sessions.into_iter().map(|conn| spawn_statement(conn, "SELECT count(*) FROM hot".into())).collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let queued: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE NOT granted AND waitstart IS NOT NULL")
+                .fetch_one(&mut monitor)
+                .await
+                .expect("count waiters");
+        if queued as usize >= waiters {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {queued} of {waiters} sessions queued");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rounds = env_usize("BENCH_SAMPLES", 25);
+    let peer_read =
+        query_ms(&mut monitor, "SELECT * FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid", rounds).await;
+    let peer_blocking = query_ms(
+        &mut monitor,
+        "SELECT w.pid, pg_blocking_pids(w.pid) FROM (SELECT DISTINCT pid FROM pg_locks WHERE NOT granted) w",
+        rounds,
+    )
+    .await;
+    let snapshot_sql = query_ms(&mut monitor, include_str!("../sql/watch_lock_graph.sql"), rounds).await;
+    let locks_sql = query_ms(&mut monitor, include_str!("../sql/watch_locks.sql"), rounds).await;
+    let limits = SessionLimits { statement_timeout: Duration::from_secs(30), lock_timeout: Duration::from_secs(5) };
+    let methods = [GraphMethod::BlockingPids, GraphMethod::Snapshot];
+    let mut samplers = Vec::new();
+    for method in methods {
+        let options = SamplerOptions { limits, graph: method, ..SamplerOptions::default() };
+        let mut sampler = Sampler::connect(target.clone(), options).await.expect("sampler");
+        for _ in 0..3 {
+            sampler.sample().await.expect("warm-up sample");
+        }
+        samplers.push(sampler);
+    }
+    // Interleaved, so a neighbour's load on this shared machine hits both methods alike.
+    let mut wall = [Vec::new(), Vec::new()];
+    let mut last: [Option<Sample>; 2] = [None, None];
+    for _ in 0..rounds {
+        for (index, sampler) in samplers.iter_mut().enumerate() {
+            let started = Instant::now();
+            let sample = sampler.sample().await.expect("sample");
+            wall[index].push(started.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(sample.skipped, None, "a sample was skipped");
+            last[index] = Some(sample);
+        }
+    }
+    let mut figures = Vec::new();
+    let mut pictures = Vec::new();
+    for (index, method) in methods.into_iter().enumerate() {
+        let sample = last[index].take().expect("samples");
+        let sweeps = match method {
+            GraphMethod::Snapshot => 1 + sample.undecided_waits.len(),
+            GraphMethod::BlockingPids => 1 + sample.sessions.iter().filter(|s| s.waiting_for.is_some()).count(),
+        };
+        let times = std::mem::take(&mut wall[index]);
+        figures.push((
+            method,
+            percentile(times.clone(), 0.5),
+            percentile(times, 0.95),
+            sweeps,
+            sample.undecided_waits.len(),
+        ));
+        pictures.push(blocking_picture(&sample));
+    }
+    for sampler in samplers {
+        sampler.close().await;
+    }
+    let same = pictures[0] == pictures[1];
+    for (method, median, p95, sweeps, undecided) in &figures {
+        let _ = writeln!(
+            table,
+            "| one `inspect --once` sample, {waiters} sessions queued behind one ACCESS EXCLUSIVE, {method:?} | wall time of `Sampler::sample()`, {rounds} samples after 3 warm-ups; {sweeps} lock-manager sweep(s) per sample ({undecided} waiters left to pg_blocking_pids); same tree, blocked_by and queues as the other method: {same}; peers in this run: pg_locks ⋈ pg_stat_activity {peer_read:.1} ms, pg_blocking_pids() for all waiters {peer_blocking:.1} ms, sql/watch_lock_graph.sql alone {snapshot_sql:.1} ms, sql/watch_locks.sql alone {locks_sql:.1} ms | median {median:.1} ms, p95 {p95:.1} ms |"
+        );
+        println!("{}", table.lines().last().unwrap_or_default());
+    }
+    drop(holder);
+    execute(
+        &mut admin_conn,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}' AND pid <> pg_backend_pid()"),
+    )
+    .await;
+    for task in tasks {
+        let _ = task.await;
+    }
+    let _ = monitor.close().await;
+    execute(&mut admin_conn, &format!("DROP DATABASE {dbname} WITH (FORCE)")).await;
+}
+
+/// The lock storm of tests/watch_load.rs (500 sessions: ALTER TABLEs waiting for ACCESS
+/// EXCLUSIVE, readers queueing behind them) with a watcher at `--interval 1s`: the worst gap
+/// between consecutive samples, as a multiple of the interval.
+async fn storm_gaps(server: &EphemeralServer, table: &mut String) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let sessions = env_usize("BENCH_STORM_SESSIONS", 500);
+    let seconds = env_usize("BENCH_STORM_SECONDS", 15);
+    let dbname = "lock_storm";
+    let mut admin_conn = admin(server, "postgres").await;
+    execute(&mut admin_conn, &format!("CREATE DATABASE {dbname}")).await;
+    let target = server.target(dbname);
+    let mut setup = admin(server, dbname).await;
+    execute(&mut setup, "CREATE TABLE hot (id integer PRIMARY KEY, v integer); INSERT INTO hot SELECT g, g FROM generate_series(1, 1000) g").await;
+    let _ = setup.close().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for (n, mut conn) in connect_many(&target, sessions).await.into_iter().enumerate() {
+        let stop = stop.clone();
+        workers.push(tokio::spawn(async move {
+            let _ = sqlx::raw_sql("SET lock_timeout = '300ms'").execute(&mut conn).await;
+            while !stop.load(Ordering::Relaxed) {
+                let sql = if n % 50 == 0 {
+                    "BEGIN; ALTER TABLE hot ADD COLUMN IF NOT EXISTS tmp integer; SELECT pg_sleep(0.05); ROLLBACK;"
+                } else {
+                    "BEGIN; SELECT count(*) FROM hot; SELECT pg_sleep(0.2); COMMIT;"
+                };
+                if sqlx::raw_sql(sql).execute(&mut conn).await.is_err() {
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+                    tokio::time::sleep(Duration::from_millis(100 + (n as u64 % 7) * 20)).await;
+                }
+            }
+            let _ = conn.close().await;
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let record_dir = tempfile::tempdir().expect("tempdir");
+    let record = record_dir.path().join("storm.jsonl");
+    let mut watcher = Command::new(std::env::current_exe().expect("own path"))
+        .env(WATCHER_URL, server.url(dbname))
+        .env(WATCHER_RECORD, &record)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the watcher");
+    tokio::time::sleep(Duration::from_secs(seconds as u64)).await;
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(watcher.id() as libc::pid_t, libc::SIGINT) };
+    let status = watcher.wait().expect("watcher exit");
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    assert!(status.success(), "the watcher failed: {status}");
+    let samples: Vec<Sample> = std::fs::read_to_string(&record)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a record line is a sample"))
+        .collect();
+    let times: Vec<std::time::SystemTime> =
+        samples.iter().map(|s| humantime::parse_rfc3339_weak(&s.sampled_at).expect("sampled_at")).collect();
+    let gaps: Vec<f64> =
+        times.windows(2).map(|w| w[1].duration_since(w[0]).unwrap_or_default().as_secs_f64()).collect();
+    let worst = gaps.iter().copied().fold(0.0, f64::max);
+    let skipped = samples.iter().filter(|s| s.skipped.is_some()).count();
+    let sample_ms: Vec<f64> = samples.iter().filter(|s| s.skipped.is_none()).map(|s| s.sample_ms).collect();
+    let median_ms = if sample_ms.is_empty() { f64::NAN } else { percentile(sample_ms.clone(), 0.5) };
+    let worst_ms = sample_ms.iter().copied().fold(0.0, f64::max);
+    let _ = writeln!(
+        table,
+        "| `inspect --watch --interval 1s` in a lock storm of {sessions} sessions | {} samples recorded over {seconds} s ({skipped} skipped); gap between consecutive samples' sampled_at; sample_ms median {median_ms:.1} ms, worst {worst_ms:.1} ms | worst gap {worst:.2} s = {:.2}× the interval |",
+        samples.len(),
+        worst / 1.0,
+    );
+    println!("{}", table.lines().last().unwrap_or_default());
+    execute(&mut admin_conn, &format!("DROP DATABASE {dbname} WITH (FORCE)")).await;
 }
 
 /// One sample's wall time with `count` sessions connected.

@@ -86,9 +86,8 @@ fn a_directory_of_10000_files_with_one_bad() {
         fs::write(dir.path().join(format!("{version:05}_m.down.sql")), "SELECT 1;").unwrap();
     }
     fs::write(dir.path().join("04321_m.up.sql"), "SELECT 1;\nSELEC 2;\n").unwrap();
-    let started = std::time::Instant::now();
+    // How long this takes is a figure of benches/lint.rs ("10,000 files, one bad"), not a test.
     assert_error(&dir, "04321_m.up.sql:2:", "syntax error");
-    assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
 }
 
 #[test]

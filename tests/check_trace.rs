@@ -275,9 +275,9 @@ async fn waits_behind_a_conflicting_session_and_honours_lock_timeout() {
         ("001_x.down.sql", "SELECT 1;"),
     ]);
     let options = TraceOptions { lock_timeout: Duration::from_millis(700), ..TraceOptions::default() };
-    let started = std::time::Instant::now();
+    // The dry-run returns while the holder still holds its lock (it rolls back only below): the
+    // wait ended because lock_timeout cancelled the statement, not because the lock came free.
     let trace = dry_run_with(&db.target, dir.path(), options).await;
-    let elapsed = started.elapsed();
     sqlx::raw_sql("ROLLBACK").execute(&mut holder).await.unwrap();
 
     let stmt = statement(&trace, "ALTER TABLE accounts");
@@ -288,7 +288,9 @@ async fn waits_behind_a_conflicting_session_and_honours_lock_timeout() {
     assert_eq!(wait.mode, "AccessExclusiveLock");
     assert_eq!(wait.relation, "public.accounts");
     assert!(wait.waited_ms >= 300.0, "{wait:?}");
-    assert!(elapsed < Duration::from_secs(30), "lock_timeout was not honoured: {elapsed:?}");
+    // What the user reads: the server's own words and code for a lock timeout.
+    assert_eq!(error.sqlstate.as_deref(), Some("55P03"), "{error:?}");
+    assert!(error.message.contains("lock timeout"), "{error:?}");
     assert!(matches!(trace.outcome, Outcome::Failed { .. }));
 }
 

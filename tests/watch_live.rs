@@ -6,7 +6,7 @@
 mod common;
 mod watch_scenario;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lockscope::introspect::SizeSource;
 use lockscope::watch::model::TreeNode;
@@ -242,10 +242,27 @@ async fn the_overview_never_measures_a_table_with_a_pending_access_exclusive() {
         common::execute(&mut conn, "VACUUM ANALYZE quiet").await;
     }
     let mut sampler = Sampler::connect(scenario.db.target.clone(), SamplerOptions::default()).await.expect("connect");
-    let started = Instant::now();
-    let overview = watch::overview::gather(&mut sampler, "test", Duration::from_secs(5)).await.expect("overview");
-    // Measuring orders would have queued behind the ALTER until lock_timeout; it was skipped.
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    let own_pid = sampler.own_pid().expect("pid");
+    // Measuring orders would queue behind the ALTER (until lock_timeout): while the overview is
+    // gathered, its session is never seen waiting for a lock, and orders is not measured.
+    let gathering = tokio::spawn(async move {
+        let overview = watch::overview::gather(&mut sampler, "test", Duration::from_secs(5)).await;
+        (sampler, overview)
+    });
+    let mut polls = 0;
+    while !gathering.is_finished() {
+        let waiting: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted)")
+            .bind(own_pid)
+            .fetch_one(&mut scenario.monitor)
+            .await
+            .expect("poll pg_locks");
+        assert!(!waiting, "the overview waited for a lock");
+        polls += 1;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (sampler, overview) = gathering.await.expect("overview task");
+    let overview = overview.expect("overview");
+    eprintln!("watched the overview's session {polls} times");
     let orders = overview.biggest_tables.iter().find(|t| t.name == "orders").expect("orders listed");
     assert_eq!(orders.size.source, SizeSource::EstimatedLocked);
     let quiet = overview.biggest_tables.iter().find(|t| t.name == "quiet").expect("quiet listed");

