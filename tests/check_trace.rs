@@ -325,8 +325,16 @@ async fn cli_json_report_follows_the_contract() {
         ("001_a.up.sql", "ALTER TABLE payments ALTER COLUMN amount TYPE bigint;"),
         ("001_a.down.sql", "ALTER TABLE payments ALTER COLUMN amount TYPE integer;"),
     ]);
-    let output =
-        lockscope().args(["check", "--format", "json", "--database-url", &db.url]).arg(dir.path()).output().unwrap();
+    // payments holds 5,000 rows: under lockscope's small-table threshold unless the team says
+    // fewer rows are large, as it does here.
+    let config = dir.path().join("lockscope.toml");
+    std::fs::write(&config, "[thresholds]\nlarge_table_rows = 1000\n").unwrap();
+    let output = lockscope()
+        .args(["check", "--format", "json", "--database-url", &db.url, "--config"])
+        .arg(&config)
+        .arg(dir.path())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         output.status.code(),

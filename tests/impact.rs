@@ -190,7 +190,10 @@ async fn statements_carry_sizes_hold_times_and_risk() {
     let hold = relation["hold_ms"].as_f64().unwrap();
     assert!(hold >= own + next - 0.01, "{relation}");
     assert_eq!(Some(hold), first_statement(&report)["lock_hold_ms"].as_f64(), "{relation}");
-    assert_eq!(impact["risk"], "medium", "a rewrite of a non-empty table under ACCESS EXCLUSIVE: {impact}");
+    // At least medium: a rewrite of a non-empty table under ACCESS EXCLUSIVE. (High when the
+    // queue estimate — write rate × hold time — crosses 100, which depends on how fast this
+    // machine seeded the table: not asserted.)
+    assert!(matches!(impact["risk"].as_str(), Some("medium" | "high")), "{impact}");
     assert!(impact["risk_reasons"][0].as_str().unwrap().contains("rewrites or scans"), "{impact}");
 }
 
