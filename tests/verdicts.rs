@@ -363,3 +363,40 @@ fn lockscope_toml_names_the_runner_and_the_flag_wins() {
     let output = lockscope(dir.path()).args(["lint", "--runner", "liquibase"]).arg(&file).output().unwrap();
     assert_eq!(output.status.code(), Some(2), "an unknown runner is a usage error");
 }
+
+/// PostgreSQL's recommended UNIQUE pattern — build the index CONCURRENTLY, then adopt it with
+/// `USING INDEX` — is not a failed migration in a dry-run, where CONCURRENTLY cannot run: the
+/// statement that uses the index is not executed either, and says why.
+#[tokio::test]
+async fn a_dry_run_does_not_fail_on_an_index_only_concurrently_builds() {
+    let db = common::fresh_database().await;
+    let mut conn = db.connect().await;
+    common::execute(
+        &mut conn,
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL); \
+         INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 20000) g; ANALYZE users",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "unique_email.sql",
+        "SET lock_timeout = '2s';\n\
+         CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n\
+         ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;\n",
+    );
+    let output = lockscope(dir.path())
+        .args(["check", "-q", "--format", "json", "--database-url", &db.url])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let report = json(&output);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(report["outcome"]["status"], "completed");
+    let statements = report["migrations"][0]["statements"].as_array().unwrap();
+    let adopt = &statements[2];
+    assert_eq!(adopt["executed"], false, "{adopt}");
+    let reason = adopt["not_executed_reason"].as_str().unwrap();
+    assert!(reason.contains("users_email_key") && reason.contains("line 2"), "{reason}");
+    assert!(at_or_above_medium(&findings(&report)).is_empty(), "{:?}", findings(&report));
+}

@@ -167,6 +167,7 @@ async fn run_with(
         locks_cache: None,
         scan_baseline: ScanCounters::new(),
         known_visible: HashSet::new(),
+        not_built: Vec::new(),
     };
     let result = tracer.run_plan(plan, downs).await;
     let finished = tracer.finish().await;
@@ -204,6 +205,11 @@ struct SequenceState {
 }
 
 struct Tracer {
+    /// Indexes that a statement a dry-run cannot execute (`CREATE INDEX CONCURRENTLY`) would have
+    /// built: lower-cased name, and the line that builds it. A later statement that uses one
+    /// (`ADD CONSTRAINT … USING INDEX`, `ALTER INDEX … ATTACH PARTITION`) is not executed either,
+    /// rather than failing on an index that only the real deployment creates.
+    not_built: Vec<(String, usize)>,
     conn: PgConnection,
     sampler: PgConnection,
     pid: i32,
@@ -430,10 +436,25 @@ impl Tracer {
             _ => {}
         }
 
+        if self.options.mode == Mode::DryRun {
+            if let Some((index, line)) = uses_index_not_built(statement, &self.not_built) {
+                trace.not_executed_reason = Some(format!(
+                    "not executed on a dry-run target: it uses index {index}, which the statement at line {line} \
+                     builds CONCURRENTLY — a dry-run cannot run that, so the index does not exist here"
+                ));
+                trace.locks = self.inferred_locks(statement).await?;
+                return Ok(trace);
+            }
+        }
         if let Some(reason) = not_in_transaction {
             if self.options.mode == Mode::DryRun {
                 trace.not_executed_reason = Some(format!("not executed on a dry-run target: {reason}"));
                 trace.locks = self.inferred_locks(statement).await?;
+                if let Some(pg_query::NodeEnum::IndexStmt(index)) = &statement.ast {
+                    if !index.idxname.is_empty() {
+                        self.not_built.push((index.idxname.to_lowercase(), statement.line));
+                    }
+                }
                 return Ok(trace);
             }
             if self.user_transaction && !migration.no_transaction {
@@ -1152,5 +1173,26 @@ impl RelationNames {
 
     fn relkind(&self, oid: i64) -> &str {
         self.names.get(&oid).map(|n| n.1.as_str()).unwrap_or("unknown")
+    }
+}
+
+/// The first index of `not_built` that `statement` names anywhere in its parse tree (an index
+/// name is an identifier: `USING INDEX name`, `ALTER INDEX name …`, `ATTACH PARTITION name`).
+fn uses_index_not_built(statement: &Statement, not_built: &[(String, usize)]) -> Option<(String, usize)> {
+    if not_built.is_empty() {
+        return None;
+    }
+    let tree = serde_json::to_value(statement.ast.as_ref()?).ok()?;
+    let mut names = Vec::new();
+    collect_strings(&tree, &mut names);
+    not_built.iter().find(|(index, _)| names.iter().any(|name| name.eq_ignore_ascii_case(index))).cloned()
+}
+
+fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => out.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_strings(item, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|item| collect_strings(item, out)),
+        _ => {}
     }
 }
