@@ -48,6 +48,15 @@ async fn scalar_i64(conn: &mut PgConnection, sql: &str) -> i64 {
         .unwrap_or_else(|err| panic!("{sql}: {err}"))
 }
 
+/// How many `note` columns `items` has: 1 once the test migration applied, 0 before.
+async fn note_columns(conn: &mut sqlx::PgConnection) -> i64 {
+    scalar_i64(
+        conn,
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'",
+    )
+    .await
+}
+
 /// Waits until `check` holds, polling; panics (naming `what`) only if it never does.
 async fn wait_until<F, Fut>(what: &str, mut check: F)
 where
@@ -253,14 +262,7 @@ async fn psql_alter_behind_a_long_transaction_is_cancelled_readers_proceed_and_t
     ];
     assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "events out of order {order:?}: {:#}", report["events"]);
     let mut conn = db.connect().await;
-    assert_eq!(
-        scalar_i64(
-            &mut conn,
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'"
-        )
-        .await,
-        1
-    );
+    assert_eq!(note_columns(&mut conn).await, 1);
 }
 
 #[tokio::test]
@@ -433,14 +435,7 @@ async fn ctrl_c_stops_the_command_and_cancels_nothing_lockscope_does_not_own() {
     }
     position(&report, "interrupted", Some(1));
     common::execute(&mut blocker, "COMMIT").await;
-    assert_eq!(
-        scalar_i64(
-            &mut conn,
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'"
-        )
-        .await,
-        0
-    );
+    assert_eq!(note_columns(&mut conn).await, 0);
 }
 
 #[tokio::test]
