@@ -13,7 +13,8 @@
 //! * loose detection: dangerous files with any finding at medium or above;
 //! * false positives: safe files with any finding at medium or above;
 //! * failed in the dry-run: `check` exited 2 because a statement raised an error; loose detection
-//!   on a dangerous file, a false positive on a safe one, never strict detection.
+//!   on a dangerous file (strict too when the report still names the hazard), a false positive on
+//!   a safe one.
 //!
 //! Targets (never asserted, this is a measurement): strict ≥ 97 %, no false positive on safe files,
 //! every file accepted (no exit 2). Prints one table and every miss and false positive, and writes
@@ -57,8 +58,9 @@ impl Finding {
 enum Outcome {
     Findings(Vec<Finding>),
     /// Exit 2 because a statement failed in the dry-run (e.g. `column … contains null values`):
-    /// lockscope ran the file as given and reports that it fails. Not a finding, not a refusal.
-    Failed(String),
+    /// lockscope ran the file as given and reports that it fails, with the findings its report
+    /// still carries (a rule confirmed by the server's refusal names the hazard). Not a refusal.
+    Failed(String, Vec<Finding>),
     /// Exit 2 for any other reason (or unreadable output): the file was not accepted as given.
     Refused(String),
 }
@@ -123,7 +125,10 @@ fn run_lockscope(mut command: Command) -> Outcome {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let first_error = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
     if output.status.code() == Some(2) && stderr.contains("migration statement failed") {
-        return Outcome::Failed(first_error);
+        let findings = serde_json::from_slice::<serde_json::Value>(&output.stdout)
+            .map(|json| findings_of(&json))
+            .unwrap_or_default();
+        return Outcome::Failed(first_error, findings);
     }
     if !matches!(output.status.code(), Some(0 | 1)) {
         return Outcome::Refused(format!("exit {:?}: {first_error}", output.status.code()));
@@ -307,13 +312,15 @@ fn main() {
             for judged in &rows {
                 let entry = judged.entry;
                 match (&judged.outcome, entry.verdict) {
-                    (Outcome::Failed(why), verdict) => {
+                    (Outcome::Failed(why, findings), verdict) => {
                         // lockscope said the migration fails: a (loose) warning on a dangerous
-                        // file, a false alarm on a safe one.
+                        // file — strict too when its report names the hazard (a rule the server's
+                        // refusal confirmed) — and a false alarm on a safe one.
                         failed += 1;
                         if verdict == Verdict::Dangerous {
                             dangerous += 1;
                             loose += 1;
+                            strict += usize::from(strict_hit(entry, findings, &hazards).is_empty());
                         } else {
                             safe += 1;
                             false_positives += 1;
@@ -403,7 +410,7 @@ fn main() {
         "\nStrict: every hazard the file names found by a mapped rule (tests/corpus/hazards.toml) at medium or above. ",
     );
     report.push_str("Loose: any finding at medium or above on a dangerous file. False positive: any finding at medium or above on a safe file. ");
-    report.push_str("Failed in the dry-run: a statement raised an error in the trace (exit 2); it counts as loose detection on a dangerous file and as a false positive on a safe one, never as strict detection. ");
+    report.push_str("Failed in the dry-run: a statement raised an error in the trace (exit 2); it counts as loose detection on a dangerous file (and as strict detection when the report still names the hazard, e.g. a rule the server's refusal confirmed) and as a false positive on a safe one. ");
     report.push_str("Targets: strict ≥ 97 %, no false positive, nothing refused.\n");
     if !details.is_empty() {
         report.push_str("\nMisses, false positives and refusals:\n\n");
