@@ -12,6 +12,7 @@ pub mod child;
 pub mod control;
 pub mod discover;
 pub mod guard;
+pub mod live;
 pub mod observe;
 pub mod report;
 pub mod retry;
@@ -209,6 +210,8 @@ struct Session<'a> {
     last_progress: BTreeMap<i32, String>,
     /// Sessions queued behind each waiting statement of the command, as last printed.
     last_queue: BTreeMap<(i32, i64), usize>,
+    /// The live panel (a terminal) or plain lines.
+    live: live::Live,
 }
 
 /// The final state of the attempt loop.
@@ -277,14 +280,13 @@ impl<'a> Session<'a> {
             pending_preflight: Vec::new(),
             last_progress: BTreeMap::new(),
             last_queue: BTreeMap::new(),
+            live: live::Live::for_stderr(options.quiet),
         })
     }
 
     fn event(&mut self, attempt: u32, kind: &str, message: String, pid: Option<i32>) {
         let event = Event { at: rfc3339_now(), attempt, kind: kind.to_string(), message, pid };
-        if !self.options.quiet {
-            eprintln!("lockscope: {}", event.message);
-        }
+        self.live.line(&format!("lockscope: {}", event.message));
         if let Some(file) = self.events_file.as_mut() {
             if let Ok(line) = serde_json::to_string(&event) {
                 let _ = writeln!(file, "{line}");
@@ -676,22 +678,26 @@ impl Session<'_> {
         for seen in observation.sessions.iter().filter(|s| present.contains(&s.pid) && s.waiting.is_some()) {
             let key = (seen.pid, seen.query_start_us.unwrap_or_default());
             let before = self.last_queue.insert(key, seen.queued_behind);
-            if before.is_some_and(|before| before != seen.queued_behind) && !self.options.quiet {
-                eprintln!(
+            if before.is_some_and(|before| before != seen.queued_behind) {
+                self.live.line(&format!(
                     "lockscope: pid {} still waits ({}); {} session(s) now queued behind it",
                     seen.pid,
                     seen.waiting.as_ref().map(|w| w.describe()).unwrap_or_default(),
                     seen.queued_behind
-                );
+                ));
             }
         }
         for progress in observation.progress.iter().filter(|p| present.contains(&p.pid)) {
             let changed =
                 self.last_progress.insert(progress.pid, progress.line.clone()).as_ref() != Some(&progress.line);
-            if changed && !self.options.quiet {
-                eprintln!("lockscope: pid {}: {}", progress.pid, progress.line);
+            if changed {
+                self.live.line(&format!("lockscope: pid {}: {}", progress.pid, progress.line));
             }
         }
+        let ours: Vec<&observe::Seen> = observation.sessions.iter().filter(|s| present.contains(&s.pid)).collect();
+        let building: Vec<&observe::Progress> =
+            observation.progress.iter().filter(|p| present.contains(&p.pid)).collect();
+        self.live.show(number, &ours, &building);
         let plans = self.guard.plan(&observation, &present, thresholds, Instant::now());
         for plan in plans {
             let Some(backend_start) = known.keys().find(|(pid, _)| *pid == plan.pid).map(|(_, start)| *start) else {
@@ -787,6 +793,7 @@ impl Session<'_> {
         self.report.exit_code = code;
         self.report.outcome = text;
         self.report.waited_behind_s = self.guard.waited_behind_s();
+        self.live.finish();
         self.control.close().await;
         self.observer.close().await;
         self.report
