@@ -11,6 +11,11 @@ cd "$(dirname "$0")/.."
 out="$(mktemp)"
 trap 'rm -f "$out" "$out".*' EXIT
 
+# The peer for lint speed and memory: squawk, from PyPI, measured in the same run (benches/lint.rs).
+if ! command -v squawk >/dev/null 2>&1; then
+    python3 -m pip install --quiet squawk-cli || echo "squawk-cli could not be installed: the lint-vs-squawk ratio is skipped"
+fi
+
 BENCH_OUTPUT="$out.trace" cargo bench --bench trace
 cat "$out.trace" > "$out"
 # watch.rs prints its rows the same way (a Markdown table body) to BENCH_OUTPUT.
@@ -18,6 +23,7 @@ BENCH_OUTPUT="$out.watch" cargo bench --bench watch
 tail -n +3 "$out.watch" >> "$out"
 # lint.rs is a criterion benchmark (statistics in target/criterion); the trace suite above already
 # measures lint throughput of the whole process for the table.
+# lint vs squawk on the real crates.io corpus is printed by the lint bench itself.
 if [ "${BENCH_LINT_CRITERION:-0}" = 1 ]; then
     cargo bench --bench lint
 fi
