@@ -157,6 +157,8 @@ pub fn fills(statement: &Statement, relation: &RelationName) -> bool {
             from_query && insert.relation.as_ref().is_some_and(same)
         }
         Some(NodeEnum::CopyStmt(copy)) => copy.is_from && copy.relation.as_ref().is_some_and(same),
+        // `CREATE TABLE … AS … WITH NO DATA` creates it empty.
+        Some(NodeEnum::CreateTableAsStmt(create)) if create.into.as_ref().is_some_and(|into| into.skip_data) => false,
         Some(NodeEnum::CreateTableAsStmt(_) | NodeEnum::SelectStmt(_)) => {
             created_relations(statement).iter().any(|made| crate::analyze::context::same_relation(made, relation))
         }

@@ -105,8 +105,6 @@ pub struct RunCx<'a> {
     pub pg: u32,
     pub config: &'a Config,
     pub stats: &'a TableStats,
-    /// Which scripts are deployed together.
-    pub deployment: &'a super::Deployment,
     /// Where the sizes in `stats` come from, when they are real numbers.
     pub sizes_from: Option<&'a str>,
     /// The run was traced (`check`), so trace-only rules can fire and ignores of them can match.
@@ -137,7 +135,6 @@ impl<'a> RunCx<'a> {
             pg,
             config: &options.config,
             stats: &options.stats,
-            deployment: &options.deployment,
             sizes_from: options.sizes_from.as_deref(),
             traced: server_major.is_some(),
             server_major,
@@ -172,20 +169,23 @@ impl<'a> RunCx<'a> {
         self.created_at(relation, file, statement).is_some()
     }
 
-    /// The first statement after `created` and before (`file`, `statement`) that fills `relation`
-    /// with rows (INSERT … SELECT, COPY … FROM): a table created and filled is not empty.
+    /// The first statement from `created` (itself, for `CREATE TABLE … AS`) to before (`file`,
+    /// `statement`) that fills `relation` with rows (INSERT … SELECT, COPY … FROM), with the index
+    /// of its script: a table created and filled is not empty.
     pub fn filled_at(
         &self,
         relation: &RelationName,
         created: (usize, usize),
         file: usize,
         statement: usize,
-    ) -> Option<&'a Statement> {
+    ) -> Option<(usize, &'a Statement)> {
         (created.0..=file).find_map(|f| {
             let statements = self.subjects[f].statements;
-            let start = if f == created.0 { created.1 + 1 } else { 0 };
+            let start = if f == created.0 { created.1 } else { 0 };
             let end = if f == file { statement } else { statements.len() };
-            statements.get(start..end.min(statements.len()))?.iter().find(|s| super::ast::fills(s, relation))
+            let fill =
+                statements.get(start..end.min(statements.len()))?.iter().find(|s| super::ast::fills(s, relation));
+            fill.map(|fill| (f, fill))
         })
     }
 }

@@ -216,25 +216,16 @@ fn scope(relation: &RelationName, index: usize, file: &FileCx<'_>) -> Scope {
     let run = file.run;
     let Some(created) = run.created_at(relation, file.index, index) else { return Scope::Existing };
     let creator = &run.subjects[created.0];
-    let creating = &creator.statements[created.1];
-    let filled = if super::ast::fills(creating, relation) {
-        Some(creating)
-    } else {
-        run.filled_at(relation, created, file.index, index)
-    };
     let place = if created.0 == file.index {
         "earlier in this migration".to_string()
     } else {
         format!("by migration {} {}, deployed together with this one", creator.version, creator.path.display())
     };
-    match filled {
-        Some(fill) => Scope::NewButFilled(format!(
+    match run.filled_at(relation, created, file.index, index) {
+        Some((filling, fill)) => Scope::NewButFilled(format!(
             "{relation} is created {place}, but {} at {}:{} fills it with rows: not empty",
             fill.summary.kind,
-            run.subjects[created.0..=file.index]
-                .iter()
-                .find(|s| s.statements.iter().any(|st| std::ptr::eq(st, fill)))
-                .map_or_else(|| file.subject.path.display().to_string(), |s| s.path.display().to_string()),
+            run.subjects[filling].path.display(),
             fill.line
         )),
         None => Scope::New(format!("{relation} is created {place}: no one else can be using it yet")),

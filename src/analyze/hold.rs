@@ -10,18 +10,19 @@ use super::context::{transaction_blocks, Block};
 /// Fills `execution`, `lock_hold_ms` and `runner_transaction` of `migration` (traced from `plan`).
 pub fn apply(plan: &PlannedMigration, migration: &mut MigrationTrace) {
     let blocks = transaction_blocks(&plan.statements, plan.model);
-    let group = |index: usize| -> usize {
-        // One number per transaction of the file: statements with the same number commit together.
-        let mut seen: Vec<Block> = Vec::new();
-        for block in blocks.iter().take(index + 1) {
-            if !seen.contains(block) {
+    // One number per transaction of the file, in order: statements with the same number commit together.
+    let mut seen: Vec<Block> = Vec::new();
+    let numbers: Vec<usize> = blocks
+        .iter()
+        .map(|block| match seen.iter().position(|b| b == block) {
+            Some(number) => number,
+            None => {
                 seen.push(*block);
+                seen.len() - 1
             }
-        }
-        seen.len().saturating_sub(1)
-    };
-    let groups: Vec<Option<usize>> =
-        migration.statements.iter().map(|s| (s.index < blocks.len()).then(|| group(s.index))).collect();
+        })
+        .collect();
+    let groups: Vec<Option<usize>> = migration.statements.iter().map(|s| numbers.get(s.index).copied()).collect();
     let ends: Vec<f64> = migration.statements.iter().map(|s| s.started_ms + s.duration_ms.unwrap_or(0.0)).collect();
     for position in 0..migration.statements.len() {
         let statement = &migration.statements[position];

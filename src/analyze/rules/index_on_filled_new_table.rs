@@ -50,8 +50,8 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
         for (s, statement) in subject.statements[..end.min(subject.statements.len())].iter().enumerate() {
             if ast::created_relations(statement).iter().any(|made| same_relation(made, &table)) {
                 created = Some((f, s));
-                filled = creates_filled(statement);
-            } else if created.is_some() && fills(statement, &table) {
+                filled = ast::fills(statement, &table);
+            } else if created.is_some() && ast::fills(statement, &table) {
                 filled = true;
             }
         }
@@ -153,31 +153,6 @@ fn writes_into(body: &str, table: &RelationName) -> bool {
     })
 }
 
-/// `CREATE TABLE … AS SELECT` (not `WITH NO DATA`) / `SELECT … INTO`: created full.
-fn creates_filled(statement: &Statement) -> bool {
-    match &statement.ast {
-        Some(NodeEnum::CreateTableAsStmt(create)) => !create.into.as_ref().is_some_and(|into| into.skip_data),
-        Some(NodeEnum::SelectStmt(_)) => true,
-        _ => false,
-    }
-}
-
-/// `INSERT INTO table … SELECT …` or `COPY table FROM …`.
-fn fills(statement: &Statement, table: &RelationName) -> bool {
-    match &statement.ast {
-        Some(NodeEnum::InsertStmt(insert)) => {
-            insert.select_stmt.as_ref().is_some_and(|select| match &select.node {
-                Some(NodeEnum::SelectStmt(select)) => select.values_lists.is_empty(),
-                _ => false,
-            }) && insert.relation.as_ref().is_some_and(|r| same_relation(&ast::range_var(r), table))
-        }
-        Some(NodeEnum::CopyStmt(copy)) => {
-            copy.is_from && copy.relation.as_ref().is_some_and(|r| same_relation(&ast::range_var(r), table))
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -213,6 +188,10 @@ mod tests {
             .map(|l| format!("{l}\n"))
             .collect();
         assert!(!fires("LS137", &format!("-- file: 001_a.sql\n{no_fill}")));
+        let as_select: String = no_fill.replace("(LIKE orders INCLUDING ALL)", "AS SELECT * FROM orders");
+        assert!(fires("LS137", &format!("-- file: 001_a.sql\n{as_select}")), "CREATE TABLE … AS fills it");
+        let no_data = as_select.replace("FROM orders;", "FROM orders WITH NO DATA;");
+        assert!(!fires("LS137", &format!("-- file: 001_a.sql\n{no_data}")), "WITH NO DATA creates it empty");
         let other_table = SHADOW.replace("INSERT INTO orders_shadow VALUES", "INSERT INTO audit_log VALUES");
         assert!(!fires("LS137", &format!("-- file: 001_a.sql\n{other_table}")), "the trigger writes elsewhere");
     }
