@@ -224,8 +224,8 @@ pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
 
     let deployment = deployment(&plan, scope.as_ref(), pending.as_ref(), args.all);
     let (stats, sizes_from) = match (trace.mode, production.as_ref()) {
-        (_, Some(snapshot)) => (snapshot_stats(snapshot), Some("production snapshot".to_string())),
-        (Mode::DryRun, None) => (stats, Some(analyze::SIZES_FROM_TARGET.to_string())),
+        (_, Some(snapshot)) => (snapshot_stats(snapshot), Some(analyze::SizeSource::ProductionSnapshot)),
+        (Mode::DryRun, None) => (stats, Some(analyze::SizeSource::Target)),
         // The embedded database is empty because it is new: that says nothing about production.
         (Mode::Scratch, None) => (analyze::TableStats::default(), None),
     };

@@ -87,7 +87,7 @@ async fn trace_findings(text: &str, blocked: bool) -> Result<Vec<Finding>, Strin
         pg_version: catalogue::example_pg_version(text),
         stats,
         pairings,
-        sizes_from: Some(analyze::SIZES_FROM_TARGET.to_string()),
+        sizes_from: Some(analyze::SizeSource::Target),
         facts,
         ..Options::default()
     };

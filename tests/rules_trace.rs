@@ -40,7 +40,7 @@ async fn check(db: &common::TestDb, files: &[(&str, &str)], options: Options) ->
     let mut traced = trace::run(&db.target, &plan, &trace_options, &TracedBackend::default()).await.expect("trace");
     let pairings = analyze::pairings(&lockscope::source::discover(&paths).expect("discover"));
     // A dry-run on this test's own seeded target: its sizes are real numbers.
-    let sizes_from = options.sizes_from.clone().or(Some(analyze::SIZES_FROM_TARGET.to_string()));
+    let sizes_from = options.sizes_from.or(Some(analyze::SizeSource::Target));
     analyze::analyze(&plan, &mut traced, &Options { stats, pairings, sizes_from, ..options });
     analyze::all_findings(&traced).into_iter().cloned().collect()
 }

@@ -106,7 +106,7 @@ pub struct RunCx<'a> {
     pub config: &'a Config,
     pub stats: &'a TableStats,
     /// Where the sizes in `stats` come from, when they are real numbers.
-    pub sizes_from: Option<&'a str>,
+    pub sizes_from: Option<super::SizeSource>,
     /// The run was traced (`check`), so trace-only rules can fire and ignores of them can match.
     pub traced: bool,
     /// The traced server's major version: when it is not `pg`, whether the server accepts a
@@ -135,7 +135,7 @@ impl<'a> RunCx<'a> {
             pg,
             config: &options.config,
             stats: &options.stats,
-            sizes_from: options.sizes_from.as_deref(),
+            sizes_from: options.sizes_from,
             traced: server_major.is_some(),
             server_major,
             created,

@@ -246,7 +246,7 @@ enum Size {
 fn size(relation: &RelationName, trace: Option<&StatementTrace>, file: &FileCx<'_>) -> Size {
     let Some(source) = file.run.sizes_from else { return Size::Unknown };
     let seen: Vec<i64> = trace
-        .filter(|_| source == super::SIZES_FROM_TARGET)
+        .filter(|_| source == super::SizeSource::Target)
         .map(|t| t.scans.iter().filter(|s| traced_is(relation, &s.relation)).map(|s| s.rows / s.scans.max(1)).collect())
         .unwrap_or_default();
     let rows = match seen.iter().max() {
@@ -258,17 +258,19 @@ fn size(relation: &RelationName, trace: Option<&StatementTrace>, file: &FileCx<'
         }),
     };
     let Some(rows) = rows else { return Size::Unknown };
-    let took = trace.filter(|t| t.executed && source == super::SIZES_FROM_TARGET).and_then(|t| t.duration_ms);
+    let took = trace.filter(|t| t.executed && source == super::SizeSource::Target).and_then(|t| t.duration_ms);
     if rows == 0.0 {
-        return Size::Small(format!("{relation} is empty ({source})"));
+        return Size::Small(format!("{relation} is empty ({})", source.label()));
     }
     // A team that calls fewer rows large (`large_table_rows` in lockscope.toml) is taken at its word.
     let small = super::SMALL_TABLE_ROWS.min(file.run.config.thresholds.large_table_rows as f64);
     if rows < small && took.is_none_or(|ms| ms < super::SMALL_STATEMENT_MS) {
         let timing = took.map(|ms| format!(", the statement took {}", crate::units::format_ms(ms))).unwrap_or_default();
         return Size::Small(format!(
-            "{relation} is small: {} rows ({source}){timing}, under the {} rows lockscope counts as small",
-            rows as i64, small as i64
+            "{relation} is small: {} rows ({}){timing}, under the {} rows lockscope counts as small",
+            rows as i64,
+            source.label(),
+            small as i64
         ));
     }
     Size::Big

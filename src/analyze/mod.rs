@@ -196,7 +196,7 @@ pub struct Options {
     /// Where [`Options::stats`] come from, when they are real numbers (a staging target, a
     /// production snapshot). `None`: table sizes are unknown, and an existing table is judged as
     /// populated — an empty scratch database says nothing about production.
-    pub sizes_from: Option<String>,
+    pub sizes_from: Option<SizeSource>,
     /// Invalid indexes, publications and replica identities on the target, when connected
     /// (LS135, LS136). Default: not known.
     pub facts: TargetFacts,
@@ -227,9 +227,24 @@ impl Deployment {
     }
 }
 
-/// [`Options::sizes_from`] when the sizes are the traced target's own (a staging database): the
-/// rows a statement read there are then real numbers too.
-pub const SIZES_FROM_TARGET: &str = "target";
+/// Where real table sizes come from ([`Options::sizes_from`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeSource {
+    /// The traced target itself (a staging database): the rows a statement read there are real too.
+    Target,
+    /// A production snapshot (`lockscope snapshot`, `--production-stats`).
+    ProductionSnapshot,
+}
+
+impl SizeSource {
+    /// As findings name it: `(target)`, `(production snapshot)`.
+    pub fn label(self) -> &'static str {
+        match self {
+            SizeSource::Target => "target",
+            SizeSource::ProductionSnapshot => "production snapshot",
+        }
+    }
+}
 
 /// A table with fewer rows than this (and a statement on it that ran faster than
 /// [`SMALL_STATEMENT_MS`] where one was measured) is small: locking it costs little.

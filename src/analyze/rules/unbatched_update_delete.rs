@@ -49,7 +49,7 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
     });
     // Only real numbers count: rows a scratch database holds say nothing about production.
     let sizes_from = cx.file.run.sizes_from;
-    let traced_rows = traced_rows.filter(|_| sizes_from == Some(crate::analyze::SIZES_FROM_TARGET));
+    let traced_rows = traced_rows.filter(|_| sizes_from == Some(crate::analyze::SizeSource::Target));
     let rows = traced_rows
         .map(|r| r as f64)
         .or_else(|| cx.file.run.stats.get(&table).and_then(|s| s.rows()).filter(|_| sizes_from.is_some()));
