@@ -60,13 +60,12 @@ fn parse_script(
             ));
         }
     }
-    let has_non_transactional = statements.iter().any(analyze::context::needs_own_transaction);
     Ok(PlannedMigration {
         path: file.path.clone(),
         version: migration.version.clone(),
         name: migration.name.clone(),
         direction,
-        model: runner.model(file.no_transaction, has_non_transactional),
+        model: analyze::context::execution_model(runner, file.no_transaction, &statements),
         statements,
         no_transaction: file.no_transaction,
     })

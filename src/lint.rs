@@ -75,8 +75,7 @@ pub fn lint_paths_with(
                 (other.map(|f| f.path.clone()).unwrap_or_default(), Vec::new(), migration.no_transaction)
             }
         };
-        let has_non_transactional = statements.iter().any(analyze::context::needs_own_transaction);
-        let model = discovery.runner_for(migration).model(declared, has_non_transactional);
+        let model = analyze::context::execution_model(discovery.runner_for(migration), declared, &statements);
         scripts.push(LintedScript {
             path,
             version: migration.version.clone(),

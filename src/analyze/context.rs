@@ -375,6 +375,16 @@ pub fn transaction_blocks(statements: &[Statement], model: crate::source::Execut
     blocks
 }
 
+/// How `runner` applies a script of these `statements` (`declared_no_transaction`: the script or
+/// its metadata says so); Flyway also looks for statements that cannot run in a transaction.
+pub fn execution_model(
+    runner: crate::source::Runner,
+    declared_no_transaction: bool,
+    statements: &[Statement],
+) -> crate::source::ExecutionModel {
+    runner.model(declared_no_transaction, statements.iter().any(needs_own_transaction))
+}
+
 /// Whether PostgreSQL refuses the statement inside a transaction block.
 pub fn needs_own_transaction(statement: &Statement) -> bool {
     matches!(statement.summary.execution, Execution::NotInTransaction { .. })
