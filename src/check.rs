@@ -188,8 +188,7 @@ pub async fn run(args: &CheckArgs) -> Result<CheckOutcome> {
         };
         let result = tokio::select! {
             result = async {
-                let stats = table_stats(&target, &plan).await;
-                let facts = target_facts(&target, &plan).await;
+                let (stats, facts) = before_trace(&target, &plan).await;
                 let introspection = target_introspection(&target).await;
                 let mut trace = if args.reversible && planned.downs.iter().any(Option::is_some) {
                     trace::run_reversible(&target, &plan, &planned.downs, &options, &backend).await?
@@ -406,32 +405,24 @@ async fn isolate(
     Ok(())
 }
 
-/// Sizes of the tables the plan names, read from `pg_class` before the trace (no locks): they
-/// tell the rules which tables are empty or big. Unknown (empty) when they cannot be read.
-async fn table_stats(target: &Target, plan: &[PlannedMigration]) -> analyze::TableStats {
-    let Ok(mut conn) = db::connect(target, "lockscope-stats").await else { return analyze::TableStats::default() };
-    let statements = plan.iter().flat_map(|m| m.statements.iter());
-    let stats = analyze::TableStats::fetch(&mut conn, statements).await.unwrap_or_default();
-    let _ = sqlx::Connection::close(conn).await;
-    stats
-}
-
-/// Invalid indexes, publications and replica identities of the relations the plan names, read
-/// from the catalogues before the trace in a read-only session with short timeouts (LS135,
-/// LS136). Not known (empty) when they cannot be read.
-async fn target_facts(target: &Target, plan: &[PlannedMigration]) -> analyze::TargetFacts {
-    let Ok(mut conn) = db::connect(target, "lockscope-facts").await else { return analyze::TargetFacts::default() };
+/// What the rules read from the target before the trace, in one short session: the sizes of the
+/// tables the plan names (`pg_class`, no locks, no table reads), which tell the rules which tables
+/// are empty or big, and the catalogue facts LS135 and LS136 use (read-only, 2 s
+/// statement_timeout). Unknown (empty) when they cannot be read.
+async fn before_trace(target: &Target, plan: &[PlannedMigration]) -> (analyze::TableStats, analyze::TargetFacts) {
+    let Ok(mut conn) = db::connect(target, "lockscope-stats").await else { return Default::default() };
+    let statements = || plan.iter().flat_map(|m| m.statements.iter());
+    let stats = analyze::TableStats::fetch(&mut conn, statements()).await.unwrap_or_default();
     let limits = crate::introspect::SessionLimits {
         statement_timeout: Duration::from_secs(2),
         lock_timeout: Duration::from_millis(500),
     };
-    let statements = plan.iter().flat_map(|m| m.statements.iter());
     let facts = match crate::introspect::configure_read_only_session(&mut conn, limits).await {
-        Ok(()) => analyze::TargetFacts::fetch(&mut conn, statements).await.unwrap_or_default(),
+        Ok(()) => analyze::TargetFacts::fetch(&mut conn, statements()).await.unwrap_or_default(),
         Err(_) => analyze::TargetFacts::default(),
     };
     let _ = sqlx::Connection::close(conn).await;
-    facts
+    (stats, facts)
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
