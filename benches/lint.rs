@@ -21,7 +21,7 @@ use lockscope::analyze::{catalogue, Options};
 use lockscope::source::Direction;
 
 fn lint(paths: &[PathBuf]) -> usize {
-    let report = lockscope::lint::lint_paths(paths, Direction::Up, Options::default()).expect("lint");
+    let report = lockscope::analyze::lint::lint_paths(paths, Direction::Up, Options::default()).expect("lint");
     report.findings().count()
 }
 
@@ -142,7 +142,7 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("10,000 files, one bad: time to the error", |b| {
         b.iter(|| {
-            let outcome = lockscope::lint::lint_paths(&many_paths, Direction::Up, Options::default());
+            let outcome = lockscope::analyze::lint::lint_paths(&many_paths, Direction::Up, Options::default());
             assert!(outcome.is_err(), "the bad file is an error");
         })
     });

@@ -30,7 +30,7 @@ use lockscope::db::{self, Target};
 use lockscope::introspect::{
     self, configure_read_only_session, Definitions, IntrospectOptions, Measure, SessionLimits,
 };
-use lockscope::watch::{self, GraphMethod, InspectArgs, Sample, Sampler, SamplerOptions};
+use lockscope::watch::{self, GraphMethod, InspectOptions, Sample, Sampler, SamplerOptions};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 
@@ -91,13 +91,13 @@ fn main() {
 /// The watcher as a user runs it: `lockscope inspect --watch --interval 1s --record FILE`, plain
 /// text to a pipe nobody reads. Stops on SIGINT.
 async fn watcher_child(url: String, record: Option<PathBuf>) -> i32 {
-    let args = InspectArgs {
+    let args = InspectOptions {
         database_url: Some(url),
         watch: true,
         interval: Duration::from_secs(1),
         record,
         no_tui: true,
-        ..InspectArgs::default()
+        ..InspectOptions::default()
     };
     match watch::run(&args).await {
         Ok(code) => code,

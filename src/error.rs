@@ -64,6 +64,10 @@ pub enum Error {
     #[error("interrupted; the dry-run was rolled back")]
     Interrupted,
 
+    /// A report or sample could not be encoded (JSON); nothing to do with the database.
+    #[error("{0}")]
+    Encode(String),
+
     /// Writing the report failed.
     #[error("could not write {path}: {message}")]
     Output { path: PathBuf, message: String },

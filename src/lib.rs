@@ -6,21 +6,16 @@
 //! [`db`] holds connections and the embedded server; [`locks`] is the lock-mode table everyone uses.
 
 pub mod analyze;
-pub mod check;
-pub mod cli;
-pub mod config;
+pub mod commands;
 pub mod db;
 pub mod error;
-pub mod git_diff;
-pub mod impact;
 pub mod introspect;
 pub mod isolate;
 pub mod ledger;
-pub mod lint;
 pub mod locks;
+pub mod plan;
 pub mod progress;
 pub mod report;
-pub mod reversible;
 pub mod run;
 pub mod safety;
 pub mod source;

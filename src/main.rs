@@ -1,7 +1,19 @@
-//! The `lockscope` binary: parse arguments, run the library, map the result to an exit code.
+//! The `lockscope` binary: parse arguments (`cli.rs`), run the library's command, map the result
+//! to an exit code.
+
+mod cli;
 
 use clap::Parser;
-use lockscope::cli::{Cli, Command};
+use cli::{Cli, Command};
+use lockscope::commands;
+use lockscope::db::redact;
+use lockscope::Error;
+
+/// Prints `err` (redacted: it may name the database) and returns its exit code.
+fn fail(err: Error) -> i32 {
+    eprintln!("error: {}", redact(&err.to_string()));
+    err.exit_code()
+}
 
 fn main() {
     let cli = Cli::parse();
@@ -14,75 +26,32 @@ fn main() {
     };
     let code = runtime.block_on(async {
         match cli.command {
-            Command::Lint(args) => match lockscope::lint::run(&args) {
-                Ok(code) => code,
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    err.exit_code()
-                }
-            },
+            Command::Lint(args) => commands::lint::run(&args.options()).unwrap_or_else(fail),
             Command::Rules(args) => {
-                use lockscope::cli::RulesFormat;
-                use lockscope::analyze::catalogue;
-                let text = match args.format {
-                    RulesFormat::Table => catalogue::list(),
-                    RulesFormat::Markdown => catalogue::markdown_table(),
-                    RulesFormat::Json => catalogue::json(),
-                };
-                print!("{text}");
+                print!("{}", commands::rules::render(args.format.into()));
                 0
             }
-            Command::Explain(args) => match lockscope::analyze::catalogue::explain_topic(&args.topic) {
-                Some(text) => {
+            Command::Explain(args) => match commands::explain::explain(&args.topic) {
+                Ok(text) => {
                     print!("{text}");
                     0
                 }
-                None => {
-                    eprintln!(
-                        "error: {:?} is neither a rule (see `lockscope rules`) nor a lock mode (e.g. AccessExclusiveLock)",
-                        args.topic
-                    );
-                    2
-                }
+                Err(err) => fail(err),
             },
-            Command::Snapshot(args) => match lockscope::impact::snapshot::run(&args).await {
-                Ok(code) => code,
-                Err(err) => {
-                    eprintln!("error: {}", lockscope::db::redact(&err.to_string()));
-                    err.exit_code()
-                }
+            Command::Snapshot(args) => commands::snapshot::run(&args.options()).await.unwrap_or_else(fail),
+            Command::Inspect(args) => commands::inspect::run(&args.options()).await.unwrap_or_else(fail),
+            Command::Run(args) => match args.options() {
+                Ok(options) => commands::run::run(&options).await.map(|outcome| outcome.exit_code).unwrap_or_else(fail),
+                Err(err) => fail(err),
             },
-            Command::Inspect(args) => match lockscope::watch::run(&args).await {
-                Ok(code) => code,
-                Err(err) => {
-                    eprintln!("error: {}", lockscope::db::redact(&err.to_string()));
-                    err.exit_code()
-                }
-            },
-            Command::Run(args) => match lockscope::run::RunOptions::from_args(&args) {
-                Ok(options) => match lockscope::run::run(&options).await {
-                    Ok(outcome) => outcome.exit_code,
-                    Err(err) => {
-                        eprintln!("error: {}", lockscope::db::redact(&err.to_string()));
-                        err.exit_code()
-                    }
-                },
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    err.exit_code()
-                }
-            },
-            Command::Check(args) => match lockscope::check::run(&args).await {
+            Command::Check(args) => match commands::check::run(&args.options()).await {
                 Ok(outcome) => {
                     if let Some(err) = outcome.error {
-                        eprintln!("error: {}", lockscope::db::redact(&err.to_string()));
+                        eprintln!("error: {}", redact(&err.to_string()));
                     }
                     outcome.exit_code
                 }
-                Err(err) => {
-                    eprintln!("error: {}", lockscope::db::redact(&err.to_string()));
-                    err.exit_code()
-                }
+                Err(err) => fail(err),
             },
         }
     });

@@ -27,7 +27,7 @@ async fn seeded() -> common::TestDb {
 }
 
 /// Runs `sql` as one migration, asserting the target's fingerprint is unchanged afterwards.
-async fn trace_one(db: &common::TestDb, sql: &str) -> lockscope::trace::Trace {
+async fn trace_one(db: &common::TestDb, sql: &str) -> Checked {
     let mut conn = db.connect().await;
     let before = fingerprint(&mut conn, SEEDED).await;
     let dir = migrations(&[("001_change.up.sql", sql), ("001_change.down.sql", "SELECT 1;")]);

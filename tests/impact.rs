@@ -212,11 +212,11 @@ async fn production_snapshot_scales_the_measured_time_and_round_trips() {
     let output =
         lockscope().args(["snapshot", "--database-url", &production.url, "--output"]).arg(&snapshot).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    let loaded = lockscope::impact::snapshot::load(&snapshot).unwrap();
+    let loaded = lockscope::introspect::snapshot::load(&snapshot).unwrap();
     let invoices = loaded.introspection.table_named("public.invoices").expect("invoices in the snapshot");
     assert_eq!(invoices.rows(), 60000.0);
     let rewritten = serde_json::to_string_pretty(&loaded).unwrap();
-    let reloaded: lockscope::impact::snapshot::Snapshot = serde_json::from_str(&rewritten).unwrap();
+    let reloaded: lockscope::introspect::snapshot::Snapshot = serde_json::from_str(&rewritten).unwrap();
     assert_eq!(loaded, reloaded, "the snapshot round-trips");
 
     let report = check_json(

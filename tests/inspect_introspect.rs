@@ -10,7 +10,7 @@ use lockscope::introspect::{
     self, configure_read_only_session, ConstraintKind, Definitions, IntrospectOptions, Introspection, Measure,
     SessionLimits, SizeSource,
 };
-use lockscope::watch::{self, InspectArgs, Sampler, SamplerOptions};
+use lockscope::watch::{self, InspectOptions, Sampler, SamplerOptions};
 use sqlx::postgres::PgConnection;
 use sqlx::Connection;
 
@@ -279,25 +279,25 @@ async fn the_overview_lists_what_a_dba_acts_on() {
     sampler.close().await;
 
     // And end to end, as `lockscope inspect --database-url URL`.
-    let args = InspectArgs { database_url: Some(db.url.clone()), ..InspectArgs::default() };
+    let args = InspectOptions { database_url: Some(db.url.clone()), ..InspectOptions::default() };
     assert_eq!(watch::run(&args).await.expect("inspect"), 0);
     common::execute(&mut check, "ROLLBACK").await;
 }
 
 #[tokio::test]
 async fn no_target_and_bad_flags_are_usage_errors() {
-    let args = InspectArgs {
+    let args = InspectOptions {
         database_url: Some("postgres://nobody:secret@127.0.0.1:1/none".into()),
-        ..InspectArgs::default()
+        ..InspectOptions::default()
     };
     let err = watch::run(&args).await.expect_err("nothing listens on port 1");
     assert_eq!(err.exit_code(), 2);
     assert!(!err.to_string().contains("secret"), "{err}");
 
-    let args = InspectArgs {
+    let args = InspectOptions {
         database_url: Some("postgres://x@127.0.0.1:1/none".into()),
         cancel_blocking_ddl_after: Some(Duration::from_secs(30)),
-        ..InspectArgs::default()
+        ..InspectOptions::default()
     };
     let err = watch::run(&args).await.expect_err("cancel needs --watch");
     assert!(err.to_string().contains("--cancel-blocking-ddl-after works only with --watch"), "{err}");

@@ -156,7 +156,7 @@ fn ledger_identities_follow_each_tool() {
 
 #[test]
 fn goose_and_dbmate_sections_keep_the_files_line_numbers() {
-    let plan = lockscope::check::plan_with(&[fixture("goose")], lockscope::source::Direction::Up, None, true).unwrap();
+    let plan = lockscope::plan::plan_with(&[fixture("goose")], lockscope::source::Direction::Up, None, true).unwrap();
     let lines: Vec<usize> = plan.migrations[0].statements.iter().map(|s| s.line).collect();
     assert_eq!(lines, [2, 9, 17], "CREATE TABLE, the StatementBegin function, CREATE TRIGGER");
     let down = plan.downs[0].as_ref().unwrap();
@@ -165,7 +165,7 @@ fn goose_and_dbmate_sections_keep_the_files_line_numbers() {
     assert!(down.statements[0].sql.starts_with("DROP TABLE users"));
 
     let plan =
-        lockscope::check::plan_with(&[fixture("dbmate")], lockscope::source::Direction::Down, None, false).unwrap();
+        lockscope::plan::plan_with(&[fixture("dbmate")], lockscope::source::Direction::Down, None, false).unwrap();
     assert_eq!(plan.migrations[0].version, "20240103000000", "down runs newest first");
     assert_eq!(plan.migrations[0].statements[0].line, 6);
 }

@@ -404,7 +404,7 @@ async fn the_tracer_reports_progress() {
         ("001_a.up.sql", "ALTER TABLE items ADD COLUMN a int;\nALTER TABLE items ADD COLUMN b int;\n"),
         ("002_b.up.sql", "CREATE INDEX items_a ON items (a);\n"),
     ]);
-    let plan = lockscope::check::plan(&[dir.path().to_path_buf()], lockscope::source::Direction::Up).unwrap();
+    let plan = lockscope::plan::plan(&[dir.path().to_path_buf()], lockscope::source::Direction::Up).unwrap();
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let record = seen.clone();
     let hook = ProgressHook::new(move |step| {

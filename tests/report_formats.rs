@@ -13,8 +13,8 @@ fn options(fail_on: FailOn) -> RenderOptions {
     RenderOptions { color: false, fail_on, base: None }
 }
 
-fn render_check(trace: &lockscope::trace::Trace, format: Format) -> String {
-    report::render(&Subject::check(trace), format, &options(FailOn::High))
+fn render_check(run: &fixture::Run, format: Format) -> String {
+    report::render(&Subject::check(&run.report()), format, &options(FailOn::High))
 }
 
 fn render_lint(format: Format) -> String {
@@ -158,8 +158,9 @@ fn failed_run_in_every_format() {
 fn context_migrations_are_marked_not_judged() {
     let mut trace = fixture::check_trace();
     let scope = Scope { base: "origin/main".into(), context: vec![fixture::CREATE.into()], skipped: Vec::new() };
-    lockscope::git_diff::drop_context_findings(&mut trace, &scope);
-    let subject = Subject::check(&trace).with_scope(Some(scope));
+    trace.assessment.drop_findings_of(&trace.trace, &scope.context);
+    let report = trace.report();
+    let subject = Subject::check(&report).with_scope(Some(scope));
     let markdown = report::render(&subject, Format::Markdown, &options(FailOn::High));
     insta::assert_snapshot!("scoped_markdown", markdown);
     assert!(!markdown.contains("LS105"));
@@ -179,7 +180,8 @@ fn context_migrations_are_marked_not_judged() {
 #[test]
 fn verdicts_follow_fail_on() {
     let trace = fixture::check_trace();
-    let subject = Subject::check(&trace);
+    let report = trace.report();
+    let subject = Subject::check(&report);
     for (fail_on, first_line) in [
         (FailOn::Critical, "### ❌ lockscope check: 1 finding at or above critical"),
         (FailOn::High, "### ❌ lockscope check: 2 findings at or above high"),
@@ -191,7 +193,7 @@ fn verdicts_follow_fail_on() {
         assert_eq!(markdown.lines().nth(1), Some(first_line), "{fail_on:?}");
     }
     let failed = fixture::failed_trace();
-    let markdown = report::render(&Subject::check(&failed), Format::Markdown, &options(FailOn::Never));
+    let markdown = report::render(&Subject::check(&failed.report()), Format::Markdown, &options(FailOn::Never));
     assert!(
         markdown.lines().nth(1).unwrap().starts_with("### ⛔ lockscope check: a migration failed at"),
         "{markdown}"
@@ -202,7 +204,8 @@ fn verdicts_follow_fail_on() {
 fn markdown_fits_a_pull_request_comment() {
     // 400 migrations, each with a rewrite and five low findings with long texts.
     let trace = fixture::large_trace(400, 5);
-    let subject = Subject::check(&trace);
+    let report = trace.report();
+    let subject = Subject::check(&report);
     let full_findings = subject.findings().len();
     assert_eq!(full_findings, 2_400);
     let markdown = report::render(&subject, Format::Markdown, &options(FailOn::High));
@@ -221,21 +224,21 @@ fn markdown_fits_a_pull_request_comment() {
 
     // A smaller set collapses only the low-severity detail.
     let trace = fixture::large_trace(40, 3);
-    let markdown = report::render(&Subject::check(&trace), Format::Markdown, &options(FailOn::High));
+    let markdown = report::render(&Subject::check(&trace.report()), Format::Markdown, &options(FailOn::High));
     assert!(markdown.chars().count() <= report::markdown::LIMIT);
     assert!(markdown.contains("Shortened to fit"));
     assert!(markdown.contains("##### 🟡 `db/migrations/0002_change_table_1.up.sql:1`"), "medium stays in full");
 
     // A set that fits is not shortened.
     let trace = fixture::large_trace(3, 1);
-    let markdown = report::render(&Subject::check(&trace), Format::Markdown, &options(FailOn::High));
+    let markdown = report::render(&Subject::check(&trace.report()), Format::Markdown, &options(FailOn::High));
     assert!(!markdown.contains("Shortened to fit"));
 }
 
 #[test]
 fn huge_sets_still_fit_and_say_how_many_were_left_out() {
     let trace = fixture::large_trace(3_000, 2);
-    let markdown = report::render(&Subject::check(&trace), Format::Markdown, &options(FailOn::High));
+    let markdown = report::render(&Subject::check(&trace.report()), Format::Markdown, &options(FailOn::High));
     assert!(markdown.chars().count() <= report::markdown::LIMIT, "{}", markdown.chars().count());
     assert!(markdown.contains("not shown"), "{}", &markdown[markdown.len() - 3000..]);
     assert!(markdown.contains("Shortened to fit"));

@@ -31,30 +31,35 @@ async fn seeded() -> common::TestDb {
 }
 
 /// Traces `files` with `--reversible` through the library, asserting the target is unchanged.
-async fn round_trip(db: &common::TestDb, files: &[(&str, &str)]) -> Trace {
+async fn round_trip(db: &common::TestDb, files: &[(&str, &str)]) -> Checked {
     let mut conn = db.connect().await;
     let before = fingerprint(&mut conn, SEEDED).await;
     let dir = migrations(files);
-    let plan = lockscope::check::plan_with(&[dir.path().to_path_buf()], Direction::Up, None, true).expect("plan");
+    let plan = lockscope::plan::plan_with(&[dir.path().to_path_buf()], Direction::Up, None, true).expect("plan");
     let options = TraceOptions { mode: Mode::DryRun, ..TraceOptions::default() };
-    let mut trace =
-        trace::run_reversible(&db.target, &plan.migrations, &plan.downs, &options, &TracedBackend::default())
-            .await
-            .expect("trace");
-    lockscope::reversible::judge(&mut trace);
+    let trace = trace::run_reversible(&db.target, &plan.migrations, &plan.downs, &options, &TracedBackend::default())
+        .await
+        .expect("trace");
+    let mut assessment = lockscope::analyze::Assessment::empty_for(&trace);
+    lockscope::analyze::reversible::judge(&trace, &mut assessment);
     assert_eq!(before, fingerprint(&mut conn, SEEDED).await, "the round trip left a trace on the target");
-    trace
+    Checked { trace, assessment }
 }
 
 fn reversibility(trace: &Trace, migration: usize) -> &ReversibilityTrace {
     trace.migrations[migration].reversibility.as_ref().expect("a round trip")
 }
 
-fn differences(trace: &Trace, migration: usize) -> Vec<String> {
-    reversibility(trace, migration).differences.iter().map(|d| d.message.clone()).collect()
+/// What the down did not put back, as judged.
+fn judged_differences(checked: &Checked, migration: usize) -> &[lockscope::analyze::ReversibilityDifference] {
+    &checked.assessment.migrations[migration].reversibility
 }
 
-fn reversibility_findings(trace: &Trace) -> Vec<(String, String, String)> {
+fn differences(checked: &Checked, migration: usize) -> Vec<String> {
+    judged_differences(checked, migration).iter().map(|d| d.message.clone()).collect()
+}
+
+fn reversibility_findings(trace: &Checked) -> Vec<(String, String, String)> {
     statements(trace)
         .iter()
         .flat_map(|s| s.findings.iter())
@@ -80,7 +85,7 @@ async fn a_clean_pair_round_trips() {
     let round = reversibility(&trace, 0);
     assert_eq!(round.skipped, None);
     assert!(round.down_failed.is_none() && round.reapply_failed.is_none(), "{round:?}");
-    assert!(round.differences.is_empty(), "{:?}", round.differences);
+    assert!(judged_differences(&trace, 0).is_empty(), "{:?}", judged_differences(&trace, 0));
     assert!(reversibility_findings(&trace).is_empty(), "{:?}", reversibility_findings(&trace));
     // The down's own statements are observed like the up's.
     assert_eq!(round.down.len(), 2);
@@ -252,7 +257,7 @@ async fn a_round_trip_that_cannot_run_in_a_transaction_is_skipped_with_the_reaso
         reason.contains("001_idx.up.sql:1") && reason.contains("cannot run inside a transaction block"),
         "{reason}"
     );
-    assert!(round.differences.is_empty() && round.down.is_empty());
+    assert!(judged_differences(&trace, 0).is_empty() && round.down.is_empty());
 }
 
 #[tokio::test]

@@ -8,11 +8,12 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
+use lockscope::analyze::config::Config;
+use lockscope::analyze::Finding;
 use lockscope::analyze::{self, catalogue, Options, RuleKind, Status, TableStats, TargetFacts, NEWEST_PG};
-use lockscope::config::Config;
 use lockscope::source::Direction;
 use lockscope::sql::Execution;
-use lockscope::trace::{self, Finding, Mode, TraceOptions, TracedBackend};
+use lockscope::trace::{self, Mode, TraceOptions, TracedBackend};
 
 const SEED: &str = include_str!("../rules/seed.sql");
 
@@ -52,7 +53,7 @@ async fn trace_findings(text: &str, blocked: bool) -> Result<Vec<Finding>, Strin
     sqlx::raw_sql(SEED).execute(&mut conn).await.expect("seed");
     let dir = write_example(text);
     let paths = [dir.path().to_path_buf()];
-    let plan = lockscope::check::plan(&paths, Direction::Up).map_err(|err| err.to_string())?;
+    let plan = lockscope::plan::plan(&paths, Direction::Up).map_err(|err| err.to_string())?;
     let statements = plan.iter().flat_map(|m| m.statements.iter());
     let stats = TableStats::fetch(&mut conn, statements).await.expect("table sizes");
     let facts = TargetFacts::fetch(&mut conn, plan.iter().flat_map(|m| m.statements.iter())).await.expect("facts");
@@ -74,7 +75,7 @@ async fn trace_findings(text: &str, blocked: bool) -> Result<Vec<Finding>, Strin
         None
     };
     let options = TraceOptions { mode, ..TraceOptions::default() };
-    let mut traced = trace::run(&db.target, &plan, &options, &TracedBackend::default()).await.expect("trace");
+    let traced = trace::run(&db.target, &plan, &options, &TracedBackend::default()).await.expect("trace");
     if let Some(holder) = holder {
         holder.await.expect("holder");
     }
@@ -91,8 +92,8 @@ async fn trace_findings(text: &str, blocked: bool) -> Result<Vec<Finding>, Strin
         facts,
         ..Options::default()
     };
-    analyze::analyze(&plan, &mut traced, &options);
-    Ok(analyze::all_findings(&traced).into_iter().cloned().collect())
+    let assessment = analyze::analyze(&plan, &traced, &options);
+    Ok(assessment.findings().cloned().collect())
 }
 
 async fn check_rule(id: &str) {

@@ -187,7 +187,7 @@ async fn static_lock_levels_match_what_the_server_takes() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("001_case.up.sql"), format!("{};\n", case.sql)).unwrap();
         std::fs::write(dir.path().join("001_case.down.sql"), "SELECT 1;\n").unwrap();
-        let plan = lockscope::check::plan(&[dir.path().to_path_buf()], Direction::Up).expect("plan");
+        let plan = lockscope::plan::plan(&[dir.path().to_path_buf()], Direction::Up).expect("plan");
         let statement = &plan[0].statements[0];
         assert!(!statement.summary.locks.is_empty(), "{}: src/sql knows no lock for it", case.sql);
         let options = TraceOptions { mode: Mode::DryRun, ..TraceOptions::default() };

@@ -12,11 +12,12 @@ mod common;
 
 use std::path::Path;
 
+use lockscope::analyze::config::Config;
+use lockscope::analyze::Finding;
 use lockscope::analyze::{self, catalogue, Options, Status, TableStats, TargetFacts, NEWEST_PG};
-use lockscope::config::Config;
 use lockscope::source::Direction;
 use lockscope::sql::Execution;
-use lockscope::trace::{self, Finding, Mode, TraceOptions, TracedBackend};
+use lockscope::trace::{self, Mode, TraceOptions, TracedBackend};
 use serde_json::Value;
 
 const SEED: &str = include_str!("../rules/seed.sql");
@@ -75,17 +76,17 @@ async fn trace_on(db: &common::TestDb, text: &str) -> Vec<Finding> {
     let mut conn = db.connect().await;
     let dir = write_example(text);
     let paths = [dir.path().to_path_buf()];
-    let plan = lockscope::check::plan(&paths, Direction::Up).expect("plan");
+    let plan = lockscope::plan::plan(&paths, Direction::Up).expect("plan");
     let stats = TableStats::fetch(&mut conn, plan.iter().flat_map(|m| m.statements.iter())).await.expect("sizes");
     let facts = TargetFacts::fetch(&mut conn, plan.iter().flat_map(|m| m.statements.iter())).await.expect("facts");
     let all = || plan.iter().flat_map(|m| m.statements.iter());
     let scratch = all().any(|s| matches!(s.summary.execution, Execution::NotInTransaction { .. }));
     let options = TraceOptions { mode: if scratch { Mode::Scratch } else { Mode::DryRun }, ..TraceOptions::default() };
-    let mut traced = trace::run(&db.target, &plan, &options, &TracedBackend::default()).await.expect("trace");
+    let traced = trace::run(&db.target, &plan, &options, &TracedBackend::default()).await.expect("trace");
     let pairings = analyze::pairings(&lockscope::source::discover(&paths).expect("discover"));
     let options = Options { pairings, stats, facts, ..Options::default() };
-    analyze::analyze(&plan, &mut traced, &options);
-    analyze::all_findings(&traced).into_iter().cloned().collect()
+    let assessment = analyze::analyze(&plan, &traced, &options);
+    assessment.findings().cloned().collect()
 }
 
 fn of<'a>(findings: &'a [Finding], id: &str) -> Vec<&'a Finding> {
@@ -369,7 +370,7 @@ async fn ignores_and_configuration_reach_the_late_findings() {
     let text = format!("-- file: 001_first.up.sql\n{text}");
     let dir = write_example(&text);
     let paths = [dir.path().to_path_buf()];
-    let plan = lockscope::check::plan(&paths, Direction::Up).expect("plan");
+    let plan = lockscope::plan::plan(&paths, Direction::Up).expect("plan");
     let run = |config: Config| {
         let plan = plan.clone();
         let db = &db;
@@ -381,14 +382,14 @@ async fn ignores_and_configuration_reach_the_late_findings() {
             };
             let existing = lockscope::introspect::introspect(&mut conn, &options).await.expect("introspect");
             let options = TraceOptions { mode: Mode::Scratch, ..TraceOptions::default() };
-            let mut traced = trace::run(&db.target, &plan, &options, &TracedBackend::default()).await.expect("trace");
+            let traced = trace::run(&db.target, &plan, &options, &TracedBackend::default()).await.expect("trace");
             let analyze_options = Options { config: config.clone(), pg_version: Some(NEWEST_PG), ..Options::default() };
-            analyze::analyze(&plan, &mut traced, &analyze_options);
-            lockscope::impact::index_usage::check(&mut traced, &existing, &existing, "target");
+            let mut assessment = analyze::analyze(&plan, &traced, &analyze_options);
+            lockscope::analyze::impact::index_usage::check(&traced, &mut assessment, &existing, &existing, "target");
             let before: Vec<(String, usize)> =
-                analyze::all_findings(&traced).iter().map(|f| (f.rule.clone(), f.line.unwrap_or_default())).collect();
-            analyze::late::suppress_late_in_trace(&mut traced, &plan, &config);
-            let after: Vec<Finding> = analyze::all_findings(&traced).into_iter().cloned().collect();
+                assessment.findings().map(|f| (f.rule.clone(), f.line.unwrap_or_default())).collect();
+            analyze::late::suppress_late_in(&mut assessment, &traced, &plan, &config);
+            let after: Vec<Finding> = assessment.findings().cloned().collect();
             (before, after)
         }
     };

@@ -4,9 +4,10 @@
 
 mod common;
 
+use lockscope::analyze::Finding;
 use lockscope::analyze::{self, Options, Severity, Status, TableStats};
 use lockscope::source::Direction;
-use lockscope::trace::{self, Finding, Mode, TraceOptions, TracedBackend};
+use lockscope::trace::{self, Mode, TraceOptions, TracedBackend};
 
 const SEED: &str = include_str!("../rules/seed.sql");
 
@@ -33,16 +34,16 @@ fn migrations(files: &[(&str, &str)]) -> tempfile::TempDir {
 async fn check(db: &common::TestDb, files: &[(&str, &str)], options: Options) -> Vec<Finding> {
     let dir = migrations(files);
     let paths = [dir.path().to_path_buf()];
-    let plan = lockscope::check::plan(&paths, Direction::Up).expect("plan");
+    let plan = lockscope::plan::plan(&paths, Direction::Up).expect("plan");
     let mut conn = db.connect().await;
     let stats = TableStats::fetch(&mut conn, plan.iter().flat_map(|m| m.statements.iter())).await.expect("sizes");
     let trace_options = TraceOptions { mode: Mode::DryRun, ..TraceOptions::default() };
-    let mut traced = trace::run(&db.target, &plan, &trace_options, &TracedBackend::default()).await.expect("trace");
+    let traced = trace::run(&db.target, &plan, &trace_options, &TracedBackend::default()).await.expect("trace");
     let pairings = analyze::pairings(&lockscope::source::discover(&paths).expect("discover"));
     // A dry-run on this test's own seeded target: its sizes are real numbers.
     let sizes_from = options.sizes_from.or(Some(analyze::SizeSource::Target));
-    analyze::analyze(&plan, &mut traced, &Options { stats, pairings, sizes_from, ..options });
-    analyze::all_findings(&traced).into_iter().cloned().collect()
+    let assessment = analyze::analyze(&plan, &traced, &Options { stats, pairings, sizes_from, ..options });
+    assessment.findings().cloned().collect()
 }
 
 fn one(sql: &str) -> Vec<(&'static str, String)> {

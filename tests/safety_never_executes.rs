@@ -5,8 +5,9 @@
 mod common;
 mod support;
 
+use lockscope::plan::PlannedMigration;
 use lockscope::source::Direction;
-use lockscope::trace::{self, Mode, PlannedMigration, TraceOptions, TracedBackend};
+use lockscope::trace::{self, Mode, TraceOptions, TracedBackend};
 use support::*;
 
 const SEED: &str = "

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use lockscope::introspect::SizeSource;
 use lockscope::watch::model::TreeNode;
-use lockscope::watch::{self, AlertRules, Focus, InspectArgs, InspectFormat, Sample, Sampler, SamplerOptions};
+use lockscope::watch::{self, AlertRules, Focus, InspectFormat, InspectOptions, Sample, Sampler, SamplerOptions};
 use serde_json::Value;
 use watch_scenario::*;
 
@@ -164,7 +164,7 @@ async fn the_json_lines_record_is_parseable_and_complete_and_the_watcher_never_b
     let mut scenario = holder_alter_and_readers(2).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let record = dir.path().join("run.jsonl");
-    let args = InspectArgs {
+    let args = InspectOptions {
         database_url: Some(scenario.db.url.clone()),
         watch: true,
         interval: Duration::from_millis(150),
@@ -172,7 +172,7 @@ async fn the_json_lines_record_is_parseable_and_complete_and_the_watcher_never_b
         record: Some(record.clone()),
         format: InspectFormat::Json,
         no_tui: true,
-        ..InspectArgs::default()
+        ..InspectOptions::default()
     };
     let watcher = tokio::spawn(async move { watch::run(&args).await });
 
@@ -213,12 +213,12 @@ async fn once_prints_one_sample_and_exits_zero() {
     let scenario = holder_alter_and_readers(1).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let record = dir.path().join("once.jsonl");
-    let args = InspectArgs {
+    let args = InspectOptions {
         database_url: Some(scenario.db.url.clone()),
         once: true,
         format: InspectFormat::Json,
         record: Some(record.clone()),
-        ..InspectArgs::default()
+        ..InspectOptions::default()
     };
     assert_eq!(watch::run(&args).await.expect("inspect --once"), 0);
     let text = std::fs::read_to_string(&record).expect("record");

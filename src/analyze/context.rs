@@ -2,7 +2,7 @@
 //! statements before and after), the whole run (what earlier statements created), the PostgreSQL
 //! version, the configuration, table sizes and — when traced — what the server did.
 
-use crate::config::Config;
+use crate::analyze::config::Config;
 use crate::locks::LockMode;
 use crate::source::Wrapping;
 use crate::sql::{Execution, RelationName, Statement, TxControl};

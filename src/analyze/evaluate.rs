@@ -3,7 +3,9 @@
 //! the ignore directives.
 
 use crate::sql::RelationName;
-use crate::trace::{Finding, StatementTrace, Trace};
+use crate::trace::{StatementTrace, Trace};
+
+use super::Finding;
 
 use super::catalogue::{self, Check, Rule, RuleKind};
 use super::context::{traced_is, Cx, Expect, FileCx, Hit, RunCx};

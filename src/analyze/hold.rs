@@ -3,12 +3,15 @@
 //! autocommit). One number, used by every report format; the dry-run's own hold (to its final
 //! rollback) stays in `MigrationTrace::transaction_ms`, labelled as such.
 
-use crate::trace::{MigrationTrace, PlannedMigration};
+use crate::plan::PlannedMigration;
+use crate::trace::MigrationTrace;
 
 use super::context::{transaction_blocks, Block};
+use super::MigrationAssessment;
 
-/// Fills `execution`, `lock_hold_ms` and `runner_transaction` of `migration` (traced from `plan`).
-pub fn apply(plan: &PlannedMigration, migration: &mut MigrationTrace) {
+/// Fills `execution`, `lock_hold_ms` and `runner_transaction` of `judged`, the assessment of
+/// `migration` (traced from `plan`).
+pub fn apply(plan: &PlannedMigration, migration: &MigrationTrace, judged: &mut MigrationAssessment) {
     let blocks = transaction_blocks(&plan.statements, plan.model);
     // One number per transaction of the file, in order: statements with the same number commit together.
     let mut seen: Vec<Block> = Vec::new();
@@ -33,12 +36,13 @@ pub fn apply(plan: &PlannedMigration, migration: &mut MigrationTrace) {
             .fold(ends[position], f64::max);
         let hold = (statement.executed && !statement.locks.is_empty())
             .then(|| ((end - statement.started_ms).max(0.0) * 1000.0).round() / 1000.0);
-        let statement = &mut migration.statements[position];
-        statement.runner_transaction = Some(transaction);
-        statement.lock_hold_ms = hold;
+        if let Some(verdict) = judged.statements.get_mut(position) {
+            verdict.runner_transaction = Some(transaction);
+            verdict.lock_hold_ms = hold;
+        }
     }
-    migration.execution = Some(plan.model);
-    migration.lock_hold_ms = migration.statements.iter().filter_map(|s| s.lock_hold_ms).reduce(f64::max);
+    judged.execution = Some(plan.model);
+    judged.lock_hold_ms = judged.statements.iter().filter_map(|s| s.lock_hold_ms).reduce(f64::max);
 }
 
 #[cfg(test)]
@@ -46,6 +50,15 @@ mod tests {
     use super::*;
     use crate::source::{Direction, Runner};
     use crate::trace::{LockSource, RelationLock, StatementTrace};
+
+    fn judged(plan: &PlannedMigration, migration: &MigrationTrace) -> MigrationAssessment {
+        let mut judged = MigrationAssessment {
+            statements: vec![Default::default(); migration.statements.len()],
+            ..MigrationAssessment::default()
+        };
+        apply(plan, migration, &mut judged);
+        judged
+    }
 
     fn traced(sql: &str, runner: Runner, durations: &[f64]) -> (PlannedMigration, MigrationTrace) {
         let statements = crate::sql::parse_file(std::path::Path::new("m.sql"), sql).expect("parse");
@@ -88,8 +101,6 @@ mod tests {
             transaction_ms: Some(10_000.0),
             locks: Vec::new(),
             reversibility: None,
-            execution: None,
-            lock_hold_ms: None,
         };
         (plan, migration)
     }
@@ -98,20 +109,20 @@ mod tests {
 
     #[test]
     fn autocommit_holds_only_for_the_statement() {
-        let (plan, mut migration) = traced(SQL, Runner::Psql, &[1.0, 500.0, 2.0]);
-        apply(&plan, &mut migration);
-        let holds: Vec<Option<f64>> = migration.statements.iter().map(|s| s.lock_hold_ms).collect();
+        let (plan, migration) = traced(SQL, Runner::Psql, &[1.0, 500.0, 2.0]);
+        let judged = judged(&plan, &migration);
+        let holds: Vec<Option<f64>> = judged.statements.iter().map(|s| s.lock_hold_ms).collect();
         assert_eq!(holds, vec![Some(1.0), Some(500.0), Some(2.0)]);
-        assert_eq!(migration.lock_hold_ms, Some(500.0));
+        assert_eq!(judged.lock_hold_ms, Some(500.0));
     }
 
     #[test]
     fn one_transaction_holds_to_its_end_not_to_the_dry_runs_rollback() {
-        let (plan, mut migration) = traced(SQL, Runner::GolangMigrate, &[1.0, 500.0, 2.0]);
-        apply(&plan, &mut migration);
-        let holds: Vec<Option<f64>> = migration.statements.iter().map(|s| s.lock_hold_ms).collect();
+        let (plan, migration) = traced(SQL, Runner::GolangMigrate, &[1.0, 500.0, 2.0]);
+        let judged = judged(&plan, &migration);
+        let holds: Vec<Option<f64>> = judged.statements.iter().map(|s| s.lock_hold_ms).collect();
         assert_eq!(holds, vec![Some(503.0), Some(502.0), Some(2.0)]);
-        assert_eq!(migration.lock_hold_ms, Some(503.0));
-        assert!(migration.statements.iter().all(|s| s.runner_transaction == Some(0)));
+        assert_eq!(judged.lock_hold_ms, Some(503.0));
+        assert!(judged.statements.iter().all(|s| s.runner_transaction == Some(0)));
     }
 }

@@ -1,12 +1,15 @@
 //! Rules whose logic runs after the trace, outside the rule engine: index usage (LS201–LS205,
-//! `crate::impact::index_usage`) and `--reversible` (LS301–LS303, `crate::reversible`). They
+//! `crate::analyze::impact::index_usage`) and `--reversible` (LS301–LS303, `crate::reversible`). They
 //! are catalogue entries like every rule (`kind: TraceOnly`, `check: Engine`); this is where
 //! `lockscope.toml` and `lockscope:ignore` reach their findings, since the engine's own pass
 //! ([`super::evaluate`]) is over before they exist.
 
-use crate::config::Config;
+use crate::plan::PlannedMigration;
 use crate::sql::Statement;
-use crate::trace::{Finding, PlannedMigration, Trace};
+use crate::trace::Trace;
+
+use super::config::Config;
+use super::{Assessment, Finding};
 
 use super::catalogue::{self, Check, Rule, RuleKind};
 use super::Severity;
@@ -54,12 +57,13 @@ pub fn suppress_late(findings: &mut Vec<Finding>, statement: &Statement, config:
     }
 }
 
-/// [`suppress_late`] over every statement of a traced plan (`trace.migrations[i]` is `plan[i]`).
-pub fn suppress_late_in_trace(trace: &mut Trace, plan: &[PlannedMigration], config: &Config) {
-    for (migration, planned) in trace.migrations.iter_mut().zip(plan) {
-        for statement in &mut migration.statements {
+/// [`suppress_late`] over every statement of a traced plan (`trace.migrations[i]` is `plan[i]`,
+/// `assessment.migrations[i]` judges it).
+pub fn suppress_late_in(assessment: &mut Assessment, trace: &Trace, plan: &[PlannedMigration], config: &Config) {
+    for ((migration, judged), planned) in trace.migrations.iter().zip(&mut assessment.migrations).zip(plan) {
+        for (statement, verdict) in migration.statements.iter().zip(&mut judged.statements) {
             if let Some(parsed) = planned.statements.get(statement.index) {
-                suppress_late(&mut statement.findings, parsed, config);
+                suppress_late(&mut verdict.findings, parsed, config);
             }
         }
     }

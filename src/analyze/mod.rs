@@ -6,12 +6,17 @@
 //! `not-observed` or `trace-only`). The [`catalogue`] is data: the same entries render
 //! `lockscope explain`, `lockscope rules`, the README table and the report text.
 
+pub mod assessment;
 mod ast;
 pub mod catalogue;
+pub mod config;
 pub mod context;
 mod evaluate;
 pub mod hold;
+pub mod impact;
 pub mod late;
+pub mod lint;
+pub mod reversible;
 pub mod rules;
 pub mod stats;
 pub mod target_facts;
@@ -21,19 +26,22 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use assessment::{Assessment, Finding, MigrationAssessment, ReversibilityDifference, StatementAssessment};
 pub use catalogue::{Check, Rule, RuleKind};
 pub use context::{Cx, Expect, FileCx, Hit};
 pub use late::suppress_late;
 pub use stats::{TableSize, TableStats};
 pub use target_facts::TargetFacts;
 
-use crate::config::Config;
+pub use crate::plan::Deployment;
+use crate::plan::PlannedMigration;
 use crate::source::{Direction, ExecutionModel, Migration};
 use crate::sql::Statement;
-use crate::trace::{Finding, PlannedMigration, Trace};
+use crate::trace::Trace;
+use config::Config;
 
 /// How bad a finding is, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Low,
@@ -61,7 +69,7 @@ impl Severity {
 }
 
 /// The `--fail-on` threshold: findings at or above it make `check` and `lint` exit 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
     Low,
     Medium,
@@ -202,31 +210,6 @@ pub struct Options {
     pub facts: TargetFacts,
 }
 
-/// Which of the analysed migrations reach a database together (DESIGN.md, "Scope").
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Deployment {
-    /// Nothing says which migrations are deployed together: each is its own deployment, and a
-    /// table that an earlier migration created is an existing table.
-    #[default]
-    EachAlone,
-    /// The scripts at these paths (canonical, or as given when they cannot be resolved) are one
-    /// undeployed set (the `--git-diff` changed set, the ledger's pending set); the others were
-    /// applied before, for context.
-    Together(std::collections::BTreeSet<PathBuf>),
-}
-
-impl Deployment {
-    /// Whether the script at `path` belongs to the undeployed set.
-    pub fn in_set(&self, path: &Path) -> bool {
-        match self {
-            Deployment::EachAlone => false,
-            Deployment::Together(set) => {
-                set.contains(path) || path.canonicalize().is_ok_and(|canonical| set.contains(&canonical))
-            }
-        }
-    }
-}
-
 /// Where real table sizes come from ([`Options::sizes_from`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SizeSource {
@@ -284,8 +267,9 @@ pub fn evaluate(subjects: &[Subject<'_>], trace: Option<&Trace>, options: &Optio
     evaluate::run(subjects, trace, options)
 }
 
-/// `check`: judges the traced plan and attaches the findings to the trace's statements.
-pub fn analyze(plan: &[PlannedMigration], trace: &mut Trace, options: &Options) {
+/// `check`: judges the traced plan. `trace.migrations[i]` is what `plan[i]` did; the findings of
+/// the file as a whole go with its first statement.
+pub fn analyze(plan: &[PlannedMigration], trace: &Trace, options: &Options) -> Assessment {
     let subjects: Vec<Subject<'_>> = plan
         .iter()
         .map(|migration| {
@@ -293,26 +277,23 @@ pub fn analyze(plan: &[PlannedMigration], trace: &mut Trace, options: &Options) 
         })
         .collect();
     let findings = evaluate(&subjects, Some(trace), options);
-    for (planned, migration) in plan.iter().zip(trace.migrations.iter_mut()) {
-        hold::apply(planned, migration);
+    let mut assessment = Assessment::empty_for(trace);
+    for ((planned, migration), judged) in plan.iter().zip(&trace.migrations).zip(&mut assessment.migrations) {
+        hold::apply(planned, migration, judged);
     }
-    for (migration, found) in trace.migrations.iter_mut().zip(findings) {
+    for ((migration, judged), found) in trace.migrations.iter().zip(&mut assessment.migrations).zip(findings) {
         let MigrationFindings { file, statements } = found;
         let mut file = Some(file);
-        for statement in &mut migration.statements {
+        for (statement, verdict) in migration.statements.iter().zip(&mut judged.statements) {
             if let Some(file) = file.take() {
-                statement.findings.extend(file);
+                verdict.findings.extend(file);
             }
             if let Some(list) = statements.get(statement.index) {
-                statement.findings.extend(list.iter().cloned());
+                verdict.findings.extend(list.iter().cloned());
             }
         }
     }
-}
-
-/// Every finding of the trace, in migration and statement order.
-pub fn all_findings(trace: &Trace) -> Vec<&Finding> {
-    trace.migrations.iter().flat_map(|m| m.statements.iter()).flat_map(|s| s.findings.iter()).collect()
+    assessment
 }
 
 /// The pairing of every script of `migrations`, keyed by path, for [`Options::pairings`].

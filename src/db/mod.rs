@@ -9,6 +9,9 @@
 //! redaction.
 
 pub mod ephemeral;
+pub mod session;
+
+pub use session::Session;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -8,6 +8,7 @@
 
 mod model;
 mod session;
+pub mod snapshot;
 
 pub use model::*;
 pub use session::{configure_read_only_session, set_statement_timeout, SessionLimits};
@@ -306,9 +307,9 @@ fn table_from_row(row: &PgRow, block_size: i64) -> TableInfo {
         oid: row.get("oid"),
         schema: row.get("schema_name"),
         name: row.get("name"),
-        kind: match relkind.as_str() {
-            "p" => "partitioned table",
-            "m" => "materialized view",
+        // The query reads only ordinary and partitioned tables and materialized views.
+        kind: match crate::sql::relkind_name(&relkind) {
+            kind @ ("partitioned table" | "materialized view") => kind,
             _ => "table",
         }
         .to_string(),

@@ -131,9 +131,16 @@ impl LedgerRead {
 /// names, so a sqlx ledger is accepted for files that look like golang-migrate or plain files.
 pub async fn read(target: &Target, layout: Layout, detected: bool) -> Result<LedgerRead> {
     let mut conn = db::connect(target, APPLICATION_NAME).await?;
-    let result = read_on(&mut conn, layout, detected).await;
-    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+    let result = read_in(&mut conn, layout, detected).await;
     let _ = conn.close().await;
+    result
+}
+
+/// [`read`] on a connection the caller already holds (`db::Session`): in its own read-only
+/// transaction, rolled back before returning.
+pub async fn read_in(conn: &mut PgConnection, layout: Layout, detected: bool) -> Result<LedgerRead> {
+    let result = read_on(conn, layout, detected).await;
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
     result
 }
 

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
+use crate::analyze::Finding;
 use crate::analyze::{Severity, Status};
-use crate::trace::Finding;
 
 /// Where a finding is: `path:line`, or only `line N` under a heading that names the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

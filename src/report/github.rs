@@ -24,7 +24,7 @@ pub fn render(subject: &Subject<'_>, options: &RenderOptions) -> String {
     let mut out = String::new();
     for (_, migration) in subject.judged() {
         for statement in &migration.statements {
-            for finding in &statement.findings {
+            for finding in statement.findings.iter() {
                 let path = relative_path(finding.path.as_deref().unwrap_or(&migration.path), base);
                 let line = finding.line.unwrap_or(statement.line).max(1);
                 let mut message = finding.message.clone();

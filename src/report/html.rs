@@ -4,14 +4,16 @@
 
 use std::fmt::Write;
 
+use super::subject::StatementView;
 use super::subject::{plural, MigrationSummary, Risky};
-use super::table::format_ms;
 use super::text::{html_escape as esc, mode_words, severity_icon, sql_excerpt, thousands};
 use super::timeline::{self, Clock, Timeline};
 use super::{RenderOptions, Subject, Verdict};
+use crate::analyze::Finding;
 use crate::analyze::{Severity, Status};
 use crate::locks::LockMode;
-use crate::trace::{Finding, LockSource, Mode, Outcome, StatementTrace};
+use crate::trace::{LockSource, Mode, Outcome};
+use crate::units::format_ms;
 
 const STYLE: &str = r#"
 :root { color-scheme: light; --fg: #111827; --muted: #6b7280; --line: #e5e7eb; --ae: #b00020; }
@@ -306,13 +308,13 @@ fn statement_card(out: &mut String, subject: &Subject<'_>, item: &Risky<'_>) {
         let _ = writeln!(out, "<pre>{}</pre>", esc(&sql_excerpt(&statement.sql, 30, 4000)));
     }
     facts(out, subject, statement, item.migration_index);
-    for finding in &statement.findings {
+    for finding in statement.findings.iter() {
         finding_html(out, finding);
     }
     out.push_str("</article>\n");
 }
 
-fn facts(out: &mut String, subject: &Subject<'_>, statement: &StatementTrace, migration_index: usize) {
+fn facts(out: &mut String, subject: &Subject<'_>, statement: &StatementView<'_>, migration_index: usize) {
     let mut items: Vec<String> = Vec::new();
     if !statement.locks.is_empty() {
         let mut locks: Vec<&crate::trace::RelationLock> = statement.locks.iter().collect();

@@ -5,10 +5,10 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{findings, Format};
-use crate::lint::LintReport;
+use crate::analyze::lint::LintReport;
+use crate::analyze::Finding;
 use crate::locks::LockMode;
 use crate::sql::ObjectKind;
-use crate::trace::Finding;
 
 /// Renders the lint report in `format` (`color`: ANSI styling for the terminal).
 pub fn render(report: &LintReport, format: Format, color: bool) -> String {

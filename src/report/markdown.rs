@@ -4,12 +4,14 @@
 
 use std::fmt::Write;
 
+use super::subject::StatementView;
 use super::subject::{counts_text, plural, MigrationSummary, Risky, SEVERITIES_WORST_FIRST};
-use super::table::format_ms;
 use super::text::{md_code, md_fence, md_text, mode_words, severity_icon, sql_excerpt, thousands};
 use super::{RenderOptions, Subject, Verdict};
+use crate::analyze::Finding;
 use crate::analyze::{Severity, Status};
-use crate::trace::{Finding, Mode, Outcome, StatementTrace};
+use crate::trace::{Mode, Outcome};
+use crate::units::format_ms;
 
 /// The report stays under this many characters (GitHub's comment limit is 65,536).
 pub const LIMIT: usize = 65_000;
@@ -187,7 +189,7 @@ fn render_with(subject: &Subject<'_>, options: &RenderOptions, plan: &Plan) -> S
     if !not_shown.is_empty() {
         let mut by_rule: Vec<(String, usize)> = Vec::new();
         for item in &not_shown {
-            for finding in &item.statement.findings {
+            for finding in item.statement.findings.iter() {
                 match by_rule.iter_mut().find(|(rule, _)| *rule == finding.rule) {
                     Some(entry) => entry.1 += 1,
                     None => by_rule.push((finding.rule.clone(), 1)),
@@ -196,7 +198,7 @@ fn render_with(subject: &Subject<'_>, options: &RenderOptions, plan: &Plan) -> S
         }
         let mut counts = [0usize; 4];
         for item in &not_shown {
-            for finding in &item.statement.findings {
+            for finding in item.statement.findings.iter() {
                 counts[finding.severity as usize] += 1;
             }
         }
@@ -391,14 +393,14 @@ fn statement_detail(out: &mut String, subject: &Subject<'_>, item: &Risky<'_>, p
         out.push('\n');
     }
     facts(out, subject, statement, item.migration_index);
-    for finding in &statement.findings {
+    for finding in statement.findings.iter() {
         finding_item(out, finding);
     }
     out.push('\n');
 }
 
 /// What the statement did, one bullet per kind of fact.
-fn facts(out: &mut String, subject: &Subject<'_>, statement: &StatementTrace, migration_index: usize) {
+fn facts(out: &mut String, subject: &Subject<'_>, statement: &StatementView<'_>, migration_index: usize) {
     if !statement.locks.is_empty() {
         let mut locks: Vec<&crate::trace::RelationLock> = statement.locks.iter().collect();
         locks.sort_by_key(|lock| std::cmp::Reverse(lock.mode));

@@ -1,4 +1,4 @@
-//! Findings + trace → what the user reads: a terminal table, the JSON contract of DESIGN.md, a
+//! Trace + assessment → what the user reads: a terminal table, the JSON contract of docs/ARCHITECTURE.md, a
 //! PR-comment Markdown report, a self-contained HTML page with a lock timeline, SARIF for code
 //! scanning, or GitHub workflow annotations. `check` and `lint` render through the same formats.
 
@@ -16,12 +16,13 @@ pub mod timeline;
 
 use std::path::PathBuf;
 
-pub use subject::{Scope, Source, Subject, Verdict};
+pub use crate::plan::Scope;
+pub use subject::{CheckReport, MigrationView, Source, StatementView, Subject, Verdict};
 
 use crate::analyze::FailOn;
 
 /// Output formats of `check` and `lint`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Tables for a terminal.
     Table,
@@ -80,8 +81,8 @@ pub fn write_output(text: &str, output: Option<&std::path::Path>) -> crate::erro
 
 pub fn render(subject: &Subject<'_>, format: Format, options: &RenderOptions) -> String {
     match (format, subject.source) {
-        (Format::Table, Source::Check(trace)) => table::render(trace, subject, options.color),
-        (Format::Json, Source::Check(trace)) => json::render(trace, subject),
+        (Format::Table, Source::Check(report)) => table::render(report.trace, subject, options.color),
+        (Format::Json, Source::Check(report)) => json::render(report, subject),
         (Format::Table | Format::Json, Source::Lint(report)) => lint::render(report, format, options.color),
         (Format::Markdown, _) => markdown::render(subject, options),
         (Format::Html, _) => html::render(subject, options),

@@ -8,8 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::text::relative_path;
 use super::{RenderOptions, Subject};
+use crate::analyze::Finding;
 use crate::analyze::{catalogue, Severity};
-use crate::trace::{Finding, Outcome};
+use crate::trace::Outcome;
 
 /// The schema the document declares (the OASIS SARIF 2.1.0 schema, as schemastore publishes it).
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -46,7 +47,7 @@ pub fn render(subject: &Subject<'_>, options: &RenderOptions) -> String {
     let mut results = Vec::new();
     for (_, migration) in subject.judged() {
         for statement in &migration.statements {
-            for finding in &statement.findings {
+            for finding in statement.findings.iter() {
                 let rule_index = rule_ids.iter().position(|id| *id == finding.rule).expect("every rule is listed");
                 let path = finding.path.as_deref().unwrap_or(&migration.path);
                 let line = finding.line.unwrap_or(statement.line).max(1);

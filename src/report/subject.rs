@@ -1,42 +1,138 @@
-//! What every report format renders: a traced `check` or a static `lint`, seen alike, plus the
-//! facts the formats share (verdict, per-migration summary, risky statements).
+//! What every report format renders: a traced `check` or a static `lint`, seen alike — each
+//! migration and statement as observed (`trace`) beside what was concluded about it
+//! (`analyze::Assessment`) — plus the facts the formats share (verdict, per-migration summary,
+//! risky statements).
 
-use std::borrow::Cow;
+use std::ops::Deref;
 
-use crate::analyze::{FailOn, Severity};
-use crate::lint::LintReport;
+use crate::analyze::impact::StatementImpact;
+use crate::analyze::lint::LintReport;
+use crate::analyze::{Assessment, FailOn, Finding, MigrationAssessment, ReversibilityDifference, Severity};
+use crate::ledger::PendingReport;
 use crate::locks::LockMode;
-use crate::sql::ObjectKind;
-use crate::trace::{
-    Finding, LockSource, MigrationTrace, Mode, Outcome, RelationLock, ServerInfo, StatementTrace, Trace,
-};
+use crate::plan::Scope;
+use crate::source::ExecutionModel;
+use crate::trace::{IsolationReport, MigrationTrace, Mode, Outcome, ServerInfo, StatementTrace, Trace};
+
+/// What `check` hands the reporters: the observation, the judgement, and what else the run
+/// learned (the ledger's pending set, the isolated copy), with the notes in reading order.
+#[derive(Debug, Clone)]
+pub struct CheckReport<'a> {
+    pub trace: &'a Trace,
+    /// `assessment.migrations[i]` judges `trace.migrations[i]`.
+    pub assessment: &'a Assessment,
+    /// Everything the reader should know about the run, in order.
+    pub notes: Vec<String>,
+    /// What pending detection decided from the migration tool's ledger (absent without a target).
+    pub pending: Option<&'a PendingReport>,
+    /// `--isolate`: where the exact per-migration locks were observed.
+    pub isolation: Option<&'a IsolationReport>,
+}
+
+impl<'a> CheckReport<'a> {
+    /// A report of `trace` judged as `assessment`, with the trace's notes then the assessment's.
+    pub fn new(trace: &'a Trace, assessment: &'a Assessment) -> Self {
+        let notes = trace.notes.iter().chain(&assessment.notes).cloned().collect();
+        CheckReport { trace, assessment, notes, pending: None, isolation: None }
+    }
+}
 
 /// Where the report's data came from.
 #[derive(Debug, Clone, Copy)]
 pub enum Source<'a> {
     /// `lockscope check`: the migrations ran and were observed.
-    Check(&'a Trace),
+    Check(&'a CheckReport<'a>),
     /// `lockscope lint`: judged from the SQL alone.
     Lint(&'a LintReport),
 }
 
-/// `--git-diff REF`: which migrations the report is about.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
-pub struct Scope {
-    /// The git reference compared with.
-    pub base: String,
-    /// Paths of the migrations applied only so the changed ones see the right schema: traced, not judged.
-    pub context: Vec<String>,
-    /// Paths of migrations that changed but were left out (already applied on the target).
-    pub skipped: Vec<String>,
+/// One statement as observed, with what was concluded about it. Reads as its
+/// [`StatementTrace`] (`Deref`); the judged fields sit beside.
+#[derive(Debug, Clone, Copy)]
+pub struct StatementView<'a> {
+    pub trace: &'a StatementTrace,
+    pub findings: &'a Vec<Finding>,
+    /// How long its locks are held as the migration's own tool applies it.
+    pub lock_hold_ms: Option<f64>,
+    /// Which transaction of its file the runner runs it in.
+    pub runner_transaction: Option<usize>,
+    /// What the statement costs on this database (and on production, with a snapshot).
+    pub impact: &'a Option<StatementImpact>,
+}
+
+impl Deref for StatementView<'_> {
+    type Target = StatementTrace;
+    fn deref(&self) -> &StatementTrace {
+        self.trace
+    }
+}
+
+/// One migration as observed, with what was concluded about it. Reads as its
+/// [`MigrationTrace`] (`Deref`), except `statements`, which are [`StatementView`]s.
+#[derive(Debug, Clone)]
+pub struct MigrationView<'a> {
+    pub trace: &'a MigrationTrace,
+    pub statements: Vec<StatementView<'a>>,
+    /// How the migration's own tool applies it.
+    pub execution: Option<ExecutionModel>,
+    /// The longest lock hold of its statements as the runner holds them.
+    pub lock_hold_ms: Option<f64>,
+    /// `--reversible`: what the down did not put back.
+    pub reversibility: &'a [ReversibilityDifference],
+}
+
+impl Deref for MigrationView<'_> {
+    type Target = MigrationTrace;
+    fn deref(&self) -> &MigrationTrace {
+        self.trace
+    }
+}
+
+const NO_FINDINGS: &Vec<Finding> = &Vec::new();
+const NO_IMPACT: &Option<StatementImpact> = &None;
+
+impl<'a> MigrationView<'a> {
+    /// `trace` beside `judged` (statement `j` of one beside statement `j` of the other).
+    pub fn new(trace: &'a MigrationTrace, judged: Option<&'a MigrationAssessment>) -> Self {
+        let statements = trace
+            .statements
+            .iter()
+            .enumerate()
+            .map(|(position, statement)| match judged.and_then(|j| j.statements.get(position)) {
+                Some(verdict) => StatementView {
+                    trace: statement,
+                    findings: &verdict.findings,
+                    lock_hold_ms: verdict.lock_hold_ms,
+                    runner_transaction: verdict.runner_transaction,
+                    impact: &verdict.impact,
+                },
+                None => StatementView::unjudged(statement),
+            })
+            .collect();
+        MigrationView {
+            trace,
+            statements,
+            execution: judged.and_then(|j| j.execution),
+            lock_hold_ms: judged.and_then(|j| j.lock_hold_ms),
+            reversibility: judged.map_or(&[], |j| &j.reversibility),
+        }
+    }
+}
+
+impl<'a> StatementView<'a> {
+    /// A statement nothing was concluded about (a down script's, in a `--reversible` round trip).
+    pub fn unjudged(trace: &'a StatementTrace) -> Self {
+        StatementView { trace, findings: NO_FINDINGS, lock_hold_ms: None, runner_transaction: None, impact: NO_IMPACT }
+    }
 }
 
 /// A check trace or a lint result, as the report formats see it.
 #[derive(Debug, Clone)]
 pub struct Subject<'a> {
     pub source: Source<'a>,
-    /// For lint: one per script, built from the parsed statements (nothing executed, documented locks).
-    pub migrations: Cow<'a, [MigrationTrace]>,
+    /// Each migration beside its assessment. For lint: one per script, built from the parsed
+    /// statements (nothing executed, documented locks).
+    pub migrations: Vec<MigrationView<'a>>,
     /// `context[i]`: migration `i` was applied for context only (`--git-diff`); its findings do not count.
     pub context: Vec<bool>,
     pub scope: Option<Scope>,
@@ -56,15 +152,15 @@ pub enum Verdict {
 impl<'a> Subject<'a> {
     /// "12 ms · its locks held 40 ms to the end of the migration · on production ≈ …": how long a
     /// traced statement ran and held its locks, in words, for the detailed report formats.
-    pub fn time_words(&self, migration_index: usize, statement: &crate::trace::StatementTrace) -> String {
+    pub fn time_words(&self, migration_index: usize, statement: &StatementView<'_>) -> String {
         let mut time = match (statement.executed, statement.duration_ms) {
-            (true, Some(ms)) => crate::report::table::format_ms(ms),
+            (true, Some(ms)) => crate::units::format_ms(ms),
             _ => format!("not run ({})", statement.not_executed_reason.as_deref().unwrap_or("not executed")),
         };
         if let (Some(_), Some(migration), Some(hold)) =
             (self.trace(), self.migrations.get(migration_index), statement.lock_hold_ms)
         {
-            time.push_str(&format!(" · its locks held {}", crate::report::table::format_ms(hold)));
+            time.push_str(&format!(" · its locks held {}", crate::units::format_ms(hold)));
             if let Some(model) = migration.execution {
                 time.push_str(&format!(" {}", hold_words(model)));
             }
@@ -72,8 +168,8 @@ impl<'a> Subject<'a> {
         if let Some(production) = statement.impact.as_ref().and_then(|i| i.production.as_ref()) {
             time.push_str(&format!(
                 " · on production ≈ {}, locks held ≈ {} ({})",
-                crate::report::table::format_ms(production.duration_ms),
-                crate::report::table::format_ms(production.hold_ms),
+                crate::units::format_ms(production.duration_ms),
+                crate::units::format_ms(production.hold_ms),
                 production.basis
             ));
         }
@@ -81,25 +177,16 @@ impl<'a> Subject<'a> {
     }
 
     /// A `check` run.
-    pub fn check(trace: &'a Trace) -> Self {
-        Subject {
-            source: Source::Check(trace),
-            context: vec![false; trace.migrations.len()],
-            migrations: Cow::Borrowed(&trace.migrations),
-            scope: None,
-        }
+    pub fn check(report: &'a CheckReport<'a>) -> Self {
+        let migrations = views(&report.trace.migrations, &report.assessment.migrations);
+        Subject { source: Source::Check(report), context: vec![false; migrations.len()], migrations, scope: None }
     }
 
-    /// A `lint` run: each script becomes a migration whose statements were not executed and whose
-    /// locks are the documented ones.
+    /// A `lint` run: each script is a migration whose statements were not executed and whose
+    /// locks are the documented ones (`LintReport::migrations`).
     pub fn lint(report: &'a LintReport) -> Self {
-        let migrations: Vec<MigrationTrace> = report.scripts.iter().map(lint_migration).collect();
-        Subject {
-            source: Source::Lint(report),
-            context: vec![false; migrations.len()],
-            migrations: Cow::Owned(migrations),
-            scope: None,
-        }
+        let migrations = views(&report.migrations, &report.assessment);
+        Subject { source: Source::Lint(report), context: vec![false; migrations.len()], migrations, scope: None }
     }
 
     /// Marks the migrations whose paths `scope` lists as context.
@@ -118,7 +205,7 @@ impl<'a> Subject<'a> {
 
     pub fn trace(&self) -> Option<&'a Trace> {
         match self.source {
-            Source::Check(trace) => Some(trace),
+            Source::Check(report) => Some(report.trace),
             Source::Lint(_) => None,
         }
     }
@@ -137,7 +224,7 @@ impl<'a> Subject<'a> {
 
     pub fn notes(&self) -> &'a [String] {
         match self.source {
-            Source::Check(trace) => &trace.notes,
+            Source::Check(report) => &report.notes,
             Source::Lint(report) => &report.notes,
         }
     }
@@ -151,7 +238,7 @@ impl<'a> Subject<'a> {
     /// `judged for PostgreSQL 18 from the SQL alone`.
     pub fn setting(&self) -> String {
         match self.source {
-            Source::Check(trace) => {
+            Source::Check(CheckReport { trace, .. }) => {
                 let mode = match trace.mode {
                     Mode::DryRun => format!("dry-run on {} (one transaction, rolled back)", trace.target),
                     Mode::Scratch => "scratch: embedded throwaway database, each migration committed".to_string(),
@@ -174,7 +261,7 @@ impl<'a> Subject<'a> {
     }
 
     /// The migrations the report judges (not the context ones), with their positions.
-    pub fn judged(&self) -> impl Iterator<Item = (usize, &MigrationTrace)> {
+    pub fn judged(&self) -> impl Iterator<Item = (usize, &MigrationView<'a>)> {
         self.migrations.iter().enumerate().filter(|(index, _)| !self.context.get(*index).copied().unwrap_or(false))
     }
 
@@ -257,8 +344,8 @@ impl<'a> Subject<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Risky<'a> {
     pub migration_index: usize,
-    pub migration: &'a MigrationTrace,
-    pub statement: &'a StatementTrace,
+    pub migration: &'a MigrationView<'a>,
+    pub statement: &'a StatementView<'a>,
     /// Its most severe finding.
     pub worst: Severity,
 }
@@ -266,7 +353,7 @@ pub struct Risky<'a> {
 /// One row of the per-migration summary table.
 #[derive(Debug, Clone)]
 pub struct MigrationSummary<'a> {
-    pub migration: &'a MigrationTrace,
+    pub migration: &'a MigrationView<'a>,
     pub context: bool,
     pub statements: usize,
     /// The strongest lock and the relations it is taken on.
@@ -283,8 +370,8 @@ pub struct MigrationSummary<'a> {
 }
 
 impl<'a> MigrationSummary<'a> {
-    fn of(migration: &'a MigrationTrace, context: bool, trace: Option<&Trace>) -> Self {
-        let strongest_mode = migration.statements.iter().filter_map(StatementTrace::strongest_lock).max();
+    fn of(migration: &'a MigrationView<'a>, context: bool, trace: Option<&Trace>) -> Self {
+        let strongest_mode = migration.statements.iter().filter_map(|s| s.strongest_lock()).max();
         let strongest = strongest_mode.map(|mode| {
             let mut relations: Vec<&str> = Vec::new();
             for lock in migration.statements.iter().flat_map(|s| s.locks.iter()).filter(|l| l.mode == mode) {
@@ -318,7 +405,7 @@ impl<'a> MigrationSummary<'a> {
                     None => scans.push((&scan.relation, scan.rows)),
                 }
             }
-            for finding in &statement.findings {
+            for finding in statement.findings.iter() {
                 counts[finding.severity as usize] += 1;
             }
         }
@@ -355,7 +442,7 @@ pub fn counts_text(counts: &[usize; 4]) -> String {
 }
 
 /// The distinct runner models of `migrations`, in order of first use.
-pub fn models(migrations: &[MigrationTrace]) -> Vec<crate::source::ExecutionModel> {
+pub fn models(migrations: &[MigrationView<'_>]) -> Vec<ExecutionModel> {
     let mut models = Vec::new();
     for model in migrations.iter().filter_map(|m| m.execution) {
         if !models.contains(&model) {
@@ -366,7 +453,7 @@ pub fn models(migrations: &[MigrationTrace]) -> Vec<crate::source::ExecutionMode
 }
 
 /// "until golang-migrate commits its implicit transaction": how long a lock lasts, in words.
-pub fn hold_words(model: crate::source::ExecutionModel) -> String {
+pub fn hold_words(model: ExecutionModel) -> String {
     use crate::source::Wrapping;
     match model.wrapping {
         Wrapping::Autocommit => format!("(the statement alone: {} commits it on its own)", model.runner.name()),
@@ -375,6 +462,11 @@ pub fn hold_words(model: crate::source::ExecutionModel) -> String {
             format!("until the end of the file ({} sends it as one implicit transaction)", model.runner.name())
         }
     }
+}
+
+/// `trace` beside `judged`, migration by migration.
+fn views<'a>(trace: &'a [MigrationTrace], judged: &'a [MigrationAssessment]) -> Vec<MigrationView<'a>> {
+    trace.iter().enumerate().map(|(index, migration)| MigrationView::new(migration, judged.get(index))).collect()
 }
 
 /// Every severity, worst first.
@@ -409,74 +501,5 @@ pub fn plural(count: usize) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-fn lint_migration(script: &crate::lint::LintedScript) -> MigrationTrace {
-    let mut statements: Vec<StatementTrace> = script
-        .statements
-        .iter()
-        .map(|statement| {
-            let mut locks: Vec<RelationLock> = statement
-                .summary
-                .locks
-                .iter()
-                .map(|lock| RelationLock {
-                    relation: lock.relation.to_string(),
-                    relkind: kind_name(lock.kind).to_string(),
-                    mode: lock.mode,
-                    source: LockSource::Inferred,
-                })
-                .collect();
-            locks.sort_by(|a, b| b.mode.cmp(&a.mode).then_with(|| a.relation.cmp(&b.relation)));
-            locks.dedup();
-            StatementTrace {
-                not_executed_reason: Some("lint: judged from the SQL alone".to_string()),
-                locks,
-                findings: script.findings.statements.get(statement.index).cloned().unwrap_or_default(),
-                ..StatementTrace::from_statement(statement)
-            }
-        })
-        .collect();
-    // Findings about the file as a whole go with its first statement (or a placeholder when the
-    // script does not exist), as `check` attaches them.
-    if !script.findings.file.is_empty() {
-        match statements.first_mut() {
-            Some(first) => {
-                let mut findings = script.findings.file.clone();
-                findings.append(&mut first.findings);
-                first.findings = findings;
-            }
-            None => statements.push(StatementTrace {
-                line: script.findings.file.iter().find_map(|f| f.line).unwrap_or(1),
-                column: 1,
-                kind: "(file)".to_string(),
-                not_executed_reason: Some("the script does not exist".to_string()),
-                findings: script.findings.file.clone(),
-                ..StatementTrace::default()
-            }),
-        }
-    }
-    MigrationTrace {
-        path: script.path.display().to_string(),
-        version: script.version.clone(),
-        name: script.name.clone(),
-        direction: script.direction,
-        statements,
-        transaction_ms: None,
-        locks: Vec::new(),
-        reversibility: None,
-        execution: Some(script.model),
-        lock_hold_ms: None,
-    }
-}
-
-fn kind_name(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Table => "table",
-        ObjectKind::Index => "index",
-        ObjectKind::Sequence => "sequence",
-        ObjectKind::View => "view",
-        ObjectKind::Unknown => "unknown",
     }
 }

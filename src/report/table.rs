@@ -9,6 +9,7 @@ use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 use super::{Scope, Subject};
 use crate::locks::LockMode;
 use crate::trace::{LockSource, Mode, Outcome, StatementTrace, Trace};
+use crate::units::format_ms;
 
 const STATEMENT_WIDTH: usize = 60;
 
@@ -24,10 +25,10 @@ pub fn render(trace: &Trace, subject: &Subject<'_>, color: bool) -> String {
     if let Some(scope) = &subject.scope {
         let _ = writeln!(out, "{}", scope_line(scope));
     }
-    for model in crate::report::subject::models(&trace.migrations) {
+    for model in crate::report::subject::models(&subject.migrations) {
         let _ = writeln!(out, "{}", model.describe());
     }
-    for (index, migration) in trace.migrations.iter().enumerate() {
+    for (index, migration) in subject.migrations.iter().enumerate() {
         let _ = writeln!(out);
         // As the runner holds them (analyze::hold), not to the dry-run's own final rollback.
         let held = migration.lock_hold_ms.map(|ms| format!(", locks held {}", format_ms(ms))).unwrap_or_default();
@@ -211,5 +212,3 @@ fn first_line(sql: &str) -> String {
         line.to_string()
     }
 }
-
-pub use crate::units::format_ms;

@@ -5,10 +5,11 @@
 use std::fmt::Write;
 
 use super::subject::{migration_end_ms, Subject};
-use super::table::format_ms;
+use super::subject::{MigrationView, StatementView};
 use super::text::{html_escape, mode_words, thousands};
 use crate::locks::LockMode;
-use crate::trace::{LockSource, MigrationTrace, Mode};
+use crate::trace::{LockSource, Mode};
+use crate::units::format_ms;
 
 /// Which clock the timeline runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,7 +200,7 @@ impl Timeline {
     }
 }
 
-fn production(statement: &crate::trace::StatementTrace) -> Option<&crate::impact::ProductionEstimate> {
+fn production<'a>(statement: &StatementView<'a>) -> Option<&'a crate::analyze::impact::ProductionEstimate> {
     statement.impact.as_ref()?.production.as_ref()
 }
 
@@ -211,7 +212,7 @@ struct Times {
 }
 
 impl Times {
-    fn new(migrations: &[MigrationTrace], mode: Mode, clock: Clock) -> Times {
+    fn new(migrations: &[MigrationView<'_>], mode: Mode, clock: Clock) -> Times {
         let mut times = Times { statement: Vec::new(), migration_end: Vec::new() };
         let mut now = 0.0;
         for migration in migrations {

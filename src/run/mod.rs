@@ -74,51 +74,8 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    /// The options `args` ask for.
-    pub fn from_args(args: &crate::cli::RunArgs) -> Result<RunOptions> {
-        let backoff = Backoff::parse(&args.backoff).map_err(Error::Usage)?;
-        let lock_timeout = match args.lock_timeout.as_deref().map(str::trim) {
-            Some("off") | Some("0") => None,
-            Some(text) => Some(
-                humantime::parse_duration(text)
-                    .map_err(|err| Error::Usage(format!("--lock-timeout {text:?}: {err} (e.g. 5s, or off)")))?,
-            ),
-            None => Some(args.max_wait * 2),
-        };
-        let format = match args.format.as_str() {
-            "table" => Format::Table,
-            "json" => Format::Json,
-            "markdown" => Format::Markdown,
-            other => return Err(Error::Usage(format!("--format {other:?}: use table, json or markdown"))),
-        };
-        let session_filters =
-            args.session_filter.iter().map(|text| SessionFilter::parse(text)).collect::<Result<_>>()?;
-        let options = RunOptions {
-            database_url: args.database_url.clone(),
-            command: args.command.clone(),
-            max_wait: args.max_wait,
-            max_queue: (args.max_queue > 0).then_some(args.max_queue),
-            retries: args.retries,
-            backoff,
-            lock_timeout,
-            format,
-            output: args.output.clone(),
-            events: args.events.clone(),
-            interval: args.interval,
-            session_filters,
-            migrations: args.migrations.clone(),
-            layout: args.layout,
-            fix_dirty: args.fix_dirty,
-            drop_invalid: args.drop_invalid,
-            retry_without_ledger: args.retry_without_ledger,
-            wait_for_quiet: args.wait_for_quiet,
-            quiet: args.quiet,
-        };
-        options.validate()?;
-        Ok(options)
-    }
-
-    fn validate(&self) -> Result<()> {
+    /// Checks the options make sense (a usage error, exit 2, when not).
+    pub fn validate(&self) -> Result<()> {
         if self.command.is_empty() {
             return Err(Error::Usage("lockscope run needs the migration command after `--`".into()));
         }

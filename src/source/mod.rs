@@ -13,6 +13,7 @@ use crate::error::{Error, Location, Result};
 
 mod detect;
 pub mod flyway;
+pub mod git_diff;
 mod layouts;
 pub mod runner;
 mod sections;
@@ -23,7 +24,7 @@ pub use runner::{ExecutionModel, Runner, Wrapping};
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Which way a migration is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Up,
@@ -31,7 +32,7 @@ pub enum Direction {
 }
 
 /// The migration tool whose folder layout (and ledger table) the migrations follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
     /// `NNN_name.up.sql` + `NNN_name.down.sql`; ledger `schema_migrations(version, dirty)`.
@@ -49,7 +50,6 @@ pub enum Layout {
     /// `<timestamp>_name/migration.sql`, no down; ledger `_prisma_migrations`.
     Prisma,
     /// `NNN_name.sql`, up only, no ledger.
-    #[value(name = "plain", alias = "plain-numbered")]
     PlainNumbered,
 }
 

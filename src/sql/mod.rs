@@ -106,6 +106,37 @@ pub enum ObjectKind {
     Unknown,
 }
 
+impl ObjectKind {
+    /// As the reports spell a relation kind (the same words as [`relkind_name`]).
+    pub fn relkind_name(self) -> &'static str {
+        match self {
+            ObjectKind::Table => "table",
+            ObjectKind::Index => "index",
+            ObjectKind::Sequence => "sequence",
+            ObjectKind::View => "view",
+            ObjectKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// `pg_class.relkind` in words, as the JSON report spells it — the one mapping of relation kinds
+/// (<https://www.postgresql.org/docs/current/catalog-pg-class.html>).
+pub fn relkind_name(relkind: &str) -> &'static str {
+    match relkind {
+        "r" => "table",
+        "i" => "index",
+        "S" => "sequence",
+        "t" => "toast table",
+        "v" => "view",
+        "m" => "materialized view",
+        "c" => "composite type",
+        "f" => "foreign table",
+        "p" => "partitioned table",
+        "I" => "partitioned index",
+        _ => "unknown",
+    }
+}
+
 /// A lock PostgreSQL's documentation says the statement takes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StaticLock {

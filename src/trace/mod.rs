@@ -10,7 +10,6 @@ pub mod sampler;
 pub mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,7 +24,7 @@ use observe::{db_error, HeldLock, RelationSnapshot, ScanCounters, SchemaSnapshot
 use crate::db::{self, Target};
 use crate::error::{Error, Result};
 use crate::locks::LockMode;
-use crate::source::Direction;
+use crate::plan::PlannedMigration;
 use crate::sql::{Execution, ObjectKind, Statement, TxControl};
 
 const RESOLVE_NAMES_SQL: &str = include_str!("../../sql/resolve_names.sql");
@@ -66,20 +65,6 @@ impl Default for TraceOptions {
             progress: None,
         }
     }
-}
-
-/// One migration script ready to trace.
-#[derive(Debug, Clone)]
-pub struct PlannedMigration {
-    pub path: PathBuf,
-    pub version: String,
-    pub name: String,
-    pub direction: Direction,
-    pub statements: Vec<Statement>,
-    /// Declared to run outside a transaction: none of its statements run on a dry-run target.
-    pub no_transaction: bool,
-    /// How the migration's own tool applies the script (which statements share a transaction).
-    pub model: crate::source::ExecutionModel,
 }
 
 /// Shared with the caller so an interrupted run can cancel the backend it left running.
@@ -184,16 +169,7 @@ async fn run_with(
                 .to_string(),
         );
     }
-    Ok(Trace {
-        server,
-        mode: options.mode,
-        target: target.display.clone(),
-        migrations,
-        outcome,
-        notes,
-        pending: None,
-        isolation: None,
-    })
+    Ok(Trace { server, mode: options.mode, target: target.display.clone(), migrations, outcome, notes })
 }
 
 /// A sequence's state before the dry-run first touched it.
@@ -275,8 +251,6 @@ impl Tracer {
                 transaction_ms: None,
                 locks: Vec::new(),
                 reversibility: None,
-                execution: Some(migration.model),
-                lock_hold_ms: None,
             };
             let mut failure = None;
             for statement in &migration.statements {
@@ -533,7 +507,7 @@ impl Tracer {
                 let written = lock.relation.to_sql();
                 let (relation, relkind) = match resolved.get(&written) {
                     Some(found) => (found.1.clone(), found.2.clone()),
-                    None => (written, object_kind_name(lock.kind).to_string()),
+                    None => (written, ObjectKind::relkind_name(lock.kind).to_string()),
                 };
                 RelationLock { relation, relkind, mode: lock.mode, source: LockSource::Inferred }
             })
@@ -1123,16 +1097,6 @@ fn scan_candidates(locks: &[HeldLock], relations: &RelationSnapshot) -> Vec<i64>
         relations.rows.values().filter(|row| matches!(row.relkind.as_str(), "r" | "m" | "t")).map(|row| row.oid),
     );
     oids.into_iter().collect()
-}
-
-fn object_kind_name(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Table => "table",
-        ObjectKind::Index => "index",
-        ObjectKind::Sequence => "sequence",
-        ObjectKind::View => "view",
-        ObjectKind::Unknown => "unknown",
-    }
 }
 
 /// Names for relation oids from everything the tracer has read, including relations the

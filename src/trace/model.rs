@@ -1,4 +1,5 @@
-//! What a trace observed: plain data, serialised into the JSON report as DESIGN.md's contract says.
+//! What a trace observed — observation only, no judgement (that is `analyze::Assessment`): plain
+//! data, serialised into the JSON report as docs/ARCHITECTURE.md's contract says.
 
 use serde::Serialize;
 
@@ -145,30 +146,6 @@ pub struct StatementError {
     pub blocked_by: Vec<Blocker>,
 }
 
-/// A finding attached to a statement or the run (filled by `analyze`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Finding {
-    /// Stable rule id, e.g. `LS107`.
-    pub rule: String,
-    /// The rule's name, e.g. `create-index-without-concurrently`.
-    pub name: String,
-    pub severity: crate::analyze::Severity,
-    /// Whether a trace backed the finding: `static`, `confirmed`, `not-observed`, `trace-only`.
-    pub status: crate::analyze::Status,
-    pub message: String,
-    /// The safe way to do it.
-    pub help: String,
-    pub path: Option<String>,
-    pub line: Option<usize>,
-    /// The relation the finding is about, as written in the migration or as the trace named it.
-    pub relation: Option<String>,
-    /// What the trace observed that confirms or contradicts the finding.
-    pub evidence: Vec<String>,
-    /// Why the severity is lower than the rule's own (empty table, table created by this run,
-    /// prediction not observed), when it is.
-    pub downgraded: Option<String>,
-}
-
 /// What one statement did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct StatementTrace {
@@ -193,21 +170,10 @@ pub struct StatementTrace {
     pub waits: Vec<LockWait>,
     pub queue: Queue,
     pub error: Option<StatementError>,
-    pub findings: Vec<Finding>,
-    /// How long its locks are held when the migration's own tool applies it: from its start to the
-    /// end of the transaction the runner commits (`analyze::hold`). `None` when it takes no lock
-    /// or did not run.
-    pub lock_hold_ms: Option<f64>,
-    /// Which transaction of its file the runner runs it in (0, 1, …): statements with the same
-    /// number commit together.
-    pub runner_transaction: Option<usize>,
-    /// What the statement costs on this database (and on production, with a snapshot).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub impact: Option<crate::impact::StatementImpact>,
 }
 
 impl StatementTrace {
-    /// A parsed statement with nothing observed yet: not executed, no locks, no findings.
+    /// A parsed statement with nothing observed yet: not executed, no locks.
     pub fn from_statement(statement: &crate::sql::Statement) -> Self {
         StatementTrace {
             index: statement.index,
@@ -236,13 +202,8 @@ pub struct MigrationTrace {
     pub statements: Vec<StatementTrace>,
     /// Milliseconds from the migration's first statement to the end of its transaction in this
     /// run (the commit in scratch mode, the final rollback in a dry-run): how long the dry-run
-    /// itself held its locks. A real deployment holds them for [`MigrationTrace::lock_hold_ms`].
+    /// itself held its locks. A real deployment holds them for `analyze::MigrationAssessment::lock_hold_ms`.
     pub transaction_ms: Option<f64>,
-    /// How the migration's own tool applies it (set by `analyze`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub execution: Option<crate::source::ExecutionModel>,
-    /// The longest lock hold of its statements as the runner holds them (`analyze::hold`).
-    pub lock_hold_ms: Option<f64>,
     /// Every relation lock the migration takes, as if it ran alone: observed where the migration
     /// took it, inferred where an earlier migration of the same transaction already held it.
     pub locks: Vec<MigrationLock>,
@@ -276,17 +237,6 @@ pub struct ScriptFailure {
     pub message: String,
 }
 
-/// One way the schema or data after down differs from before up.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ReversibilityDifference {
-    /// `schema`, `data` or `data destroyed`.
-    pub kind: String,
-    /// `column public.users.phone`, `index public.users_email_idx`, `table public.audit`, …
-    pub object: String,
-    /// What a DBA reads: `down leaves column public.users.phone behind`.
-    pub message: String,
-}
-
 /// `--reversible`: up, snapshot, down, compare with the snapshot taken before up, up again — all in
 /// the same transaction, rolled back to the state after the first up before the next migration.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -303,8 +253,6 @@ pub struct ReversibilityTrace {
     pub down_failed: Option<ScriptFailure>,
     /// The up script failed when run again after the down.
     pub reapply_failed: Option<ScriptFailure>,
-    /// What the down did not put back (filled by [`crate::reversible::judge`]).
-    pub differences: Vec<ReversibilityDifference>,
     /// Tables too big to fingerprint, left out of the data comparison.
     pub data_not_compared: Vec<String>,
     #[serde(skip)]
@@ -325,7 +273,6 @@ impl ReversibilityTrace {
             down: Vec::new(),
             down_failed: None,
             reapply_failed: None,
-            differences: Vec::new(),
             data_not_compared: Vec::new(),
             before_up: None,
             after_up: None,
@@ -360,10 +307,6 @@ pub struct Trace {
     pub outcome: Outcome,
     /// Things the run itself wants the reader to know (restored sequences, scratch-mode caveats).
     pub notes: Vec<String>,
-    /// What pending detection decided from the migration tool's ledger (set by `check`).
-    pub pending: Option<crate::ledger::PendingReport>,
-    /// `--isolate`: where the exact per-migration locks were observed (set by `check`).
-    pub isolation: Option<IsolationReport>,
 }
 
 /// `--isolate`: the schema-only copy of the target the migrations also ran on, each alone.

@@ -111,22 +111,7 @@ pub fn other_lock(lock: &HeldLock) -> OtherLock {
     }
 }
 
-/// `pg_class.relkind` in words, as the JSON report spells it.
-pub fn relkind_name(relkind: &str) -> &'static str {
-    match relkind {
-        "r" => "table",
-        "i" => "index",
-        "S" => "sequence",
-        "t" => "toast table",
-        "v" => "view",
-        "m" => "materialized view",
-        "c" => "composite type",
-        "f" => "foreign table",
-        "p" => "partitioned table",
-        "I" => "partitioned index",
-        _ => "unknown",
-    }
-}
+pub use crate::sql::relkind_name;
 
 /// One relation's storage identity.
 #[derive(Debug, Clone, PartialEq)]

@@ -40,7 +40,7 @@ pub use sampler::{GraphMethod, Sampler, SamplerOptions, APPLICATION_NAME};
 pub use text::{SortKey, TextOptions};
 
 /// Output format of `inspect`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InspectFormat {
     /// Tables and trees for people (full-screen with `--watch` on a terminal).
     Table,
@@ -48,85 +48,68 @@ pub enum InspectFormat {
     Json,
 }
 
-/// Arguments of `lockscope inspect`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct InspectArgs {
+/// What `lockscope inspect` was asked to do (the command line's `--flags`, converted once by the binary).
+#[derive(Debug, Clone)]
+pub struct InspectOptions {
     /// Database to inspect (postgres:// URL or libpq key=value string). Without it:
     /// `DATABASE_URL`, then libpq `PG*` variables.
-    #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
 
     /// Keep sampling every --interval: full-screen on a terminal, plain text (or JSON lines with
     /// --format json) otherwise.
-    #[arg(long)]
     pub watch: bool,
 
     /// Print one sample (sessions, lock tree, queues, progress, alerts) and exit.
-    #[arg(long)]
     pub once: bool,
 
     /// Time between samples (humantime: 500ms, 2s).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
     pub interval: Duration,
 
     /// Stop --watch after this many samples.
-    #[arg(long, value_name = "N")]
     pub count: Option<u64>,
 
     /// Append every sample to FILE as one JSON object per line, for post-mortems.
-    #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
 
     /// The migration's sessions: `application_name` to highlight (`*` wildcards; repeatable).
     /// Without it or --pid, sessions running DDL are highlighted.
-    #[arg(long = "application-name", value_name = "NAME")]
     pub application_name: Vec<String>,
 
     /// The migration's sessions by process id (repeatable).
-    #[arg(long = "pid", value_name = "PID")]
     pub pid: Vec<i32>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
     pub format: InspectFormat,
 
     /// Plain refreshing text even when standard output is a terminal.
-    #[arg(long)]
     pub no_tui: bool,
 
     /// Alert when at least this many sessions queue behind a DDL statement waiting for its lock.
-    #[arg(long, value_name = "N", default_value_t = 3)]
     pub alert_queue: usize,
 
     /// Alert when a DDL statement has waited this long for its lock.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "5s")]
     pub alert_wait: Duration,
 
     /// Cancel (pg_cancel_backend) a DDL statement that has waited this long for its lock while
     /// other sessions queue behind it. The only thing lockscope ever changes; off by default.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub cancel_blocking_ddl_after: Option<Duration>,
 
     /// statement_timeout of each sampling query; a slower sample is skipped.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "200ms")]
     pub statement_timeout: Duration,
 
     /// lock_timeout of the monitoring session.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "100ms")]
     pub lock_timeout: Duration,
 
     /// statement_timeout for the overview's catalog reads (big schemas need more than a sample).
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "5s")]
     pub catalog_timeout: Duration,
 
     /// Cut query text at this many characters.
-    #[arg(long, value_name = "CHARS", default_value_t = 1000)]
     pub query_length: usize,
 }
 
-impl Default for InspectArgs {
+impl Default for InspectOptions {
     fn default() -> Self {
-        InspectArgs {
+        InspectOptions {
             database_url: None,
             watch: false,
             once: false,
@@ -148,7 +131,7 @@ impl Default for InspectArgs {
     }
 }
 
-impl InspectArgs {
+impl InspectOptions {
     /// The sampler settings these arguments ask for.
     pub fn sampler_options(&self) -> SamplerOptions {
         SamplerOptions {
@@ -192,7 +175,7 @@ impl InspectArgs {
 
 /// Runs `lockscope inspect`; returns the exit code (0, or 2 when `--once` could not take its
 /// sample). Errors (unreachable server, bad arguments, unwritable record file) map to exit 2.
-pub async fn run(args: &InspectArgs) -> Result<i32> {
+pub async fn run(args: &InspectOptions) -> Result<i32> {
     args.validate()?;
     let target = resolve(args)?;
     let mut recorder = args.record.as_deref().map(Recorder::open).transpose()?;
@@ -220,7 +203,7 @@ pub async fn run(args: &InspectArgs) -> Result<i32> {
     outcome
 }
 
-fn resolve(args: &InspectArgs) -> Result<Target> {
+fn resolve(args: &InspectOptions) -> Result<Target> {
     db::resolve_target(args.database_url.as_deref())?.ok_or_else(|| {
         Error::Usage(
             "inspect needs a database to look at: pass --database-url, or set DATABASE_URL or \
@@ -230,7 +213,7 @@ fn resolve(args: &InspectArgs) -> Result<Target> {
     })
 }
 
-async fn once(sampler: &mut Sampler, args: &InspectArgs, recorder: Option<&mut Recorder>) -> Result<i32> {
+async fn once(sampler: &mut Sampler, args: &InspectOptions, recorder: Option<&mut Recorder>) -> Result<i32> {
     let sample = sampler.sample().await?;
     if let Some(recorder) = recorder {
         recorder.write(&sample)?;
@@ -243,13 +226,13 @@ async fn once(sampler: &mut Sampler, args: &InspectArgs, recorder: Option<&mut R
     Ok(if sample.skipped.is_some() { 2 } else { 0 })
 }
 
-async fn overview_once(sampler: &mut Sampler, args: &InspectArgs, target: &str) -> Result<i32> {
+async fn overview_once(sampler: &mut Sampler, args: &InspectOptions, target: &str) -> Result<i32> {
     let overview = overview::gather(sampler, target, args.catalog_timeout).await?;
     let text = match args.format {
         InspectFormat::Json => format!(
             "{}\n",
             serde_json::to_string_pretty(&overview)
-                .map_err(|err| Error::Database(format!("could not encode the overview: {err}")))?
+                .map_err(|err| Error::Encode(format!("could not encode the overview: {err}")))?
         ),
         InspectFormat::Table => overview::render_overview(&overview, &text_options(args)),
     };
@@ -259,7 +242,7 @@ async fn overview_once(sampler: &mut Sampler, args: &InspectArgs, target: &str) 
 
 /// Plain refreshing output: each sample as text (or one JSON line), until --count, Ctrl-C, or a
 /// closed standard output.
-async fn watch_plain(sampler: &mut Sampler, args: &InspectArgs, mut recorder: Option<&mut Recorder>) -> Result<i32> {
+async fn watch_plain(sampler: &mut Sampler, args: &InspectOptions, mut recorder: Option<&mut Recorder>) -> Result<i32> {
     let mut taken: u64 = 0;
     let mut ticker = tokio::time::interval(args.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -297,12 +280,12 @@ async fn watch_plain(sampler: &mut Sampler, args: &InspectArgs, mut recorder: Op
     Ok(0)
 }
 
-fn text_options(args: &InspectArgs) -> TextOptions {
+fn text_options(args: &InspectOptions) -> TextOptions {
     TextOptions { query_width: Some(args.query_length.clamp(20, 120)), ..TextOptions::default() }
 }
 
 fn to_json(sample: &Sample) -> Result<String> {
-    serde_json::to_string(sample).map_err(|err| Error::Database(format!("could not encode a sample as JSON: {err}")))
+    serde_json::to_string(sample).map_err(|err| Error::Encode(format!("could not encode a sample as JSON: {err}")))
 }
 
 fn write_stdout(text: &str) -> Result<()> {

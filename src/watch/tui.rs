@@ -18,7 +18,7 @@ use crate::introspect::human_duration;
 
 use super::model::Sample;
 use super::text::{sample_lines, LineKind, SortKey, TextOptions};
-use super::{InspectArgs, Recorder, Sampler};
+use super::{InspectOptions, Recorder, Sampler};
 
 /// Intervals the `+` / `-` keys step through.
 const INTERVALS_MS: [u64; 9] = [100, 250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000];
@@ -39,7 +39,7 @@ struct ViewState {
 /// Runs the full-screen view until `q`, Esc, Ctrl-C or `--count` samples.
 pub async fn run(
     sampler: &mut Sampler,
-    args: &InspectArgs,
+    args: &InspectOptions,
     target: &str,
     mut recorder: Option<&mut Recorder>,
 ) -> Result<i32> {
@@ -78,7 +78,7 @@ fn spawn_event_reader() -> (mpsc::UnboundedReceiver<Event>, Arc<AtomicBool>) {
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     sampler: &mut Sampler,
-    args: &InspectArgs,
+    args: &InspectOptions,
     target: &str,
     recorder: &mut Option<&mut Recorder>,
     mut events: mpsc::UnboundedReceiver<Event>,

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use lockscope::analyze::Assessment;
+use lockscope::report::StatementView;
 use lockscope::source::Direction;
 use lockscope::trace::{self, Mode, StatementTrace, Trace, TraceOptions, TracedBackend};
 use sqlx::postgres::PgConnection;
@@ -96,36 +98,73 @@ pub fn migrations(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// Runs a dry-run of the migrations in `dir` through the library.
-pub async fn dry_run(target: &lockscope::db::Target, dir: &Path) -> Trace {
+/// A dry-run through the library: what it observed (`Deref` to the [`Trace`]) and what the rules
+/// concluded about it.
+pub struct Checked {
+    pub trace: Trace,
+    pub assessment: Assessment,
+}
+
+impl std::ops::Deref for Checked {
+    type Target = Trace;
+    fn deref(&self) -> &Trace {
+        &self.trace
+    }
+}
+
+/// Runs a dry-run of the migrations in `dir` through the library, and judges it.
+pub async fn dry_run(target: &lockscope::db::Target, dir: &Path) -> Checked {
     dry_run_with(target, dir, TraceOptions::default()).await
 }
 
-pub async fn dry_run_with(target: &lockscope::db::Target, dir: &Path, options: TraceOptions) -> Trace {
-    let plan = lockscope::check::plan(&[dir.to_path_buf()], Direction::Up).expect("plan");
+pub async fn dry_run_with(target: &lockscope::db::Target, dir: &Path, options: TraceOptions) -> Checked {
+    let plan = lockscope::plan::plan(&[dir.to_path_buf()], Direction::Up).expect("plan");
     let options = TraceOptions { mode: Mode::DryRun, ..options };
-    let mut trace = trace::run(target, &plan, &options, &TracedBackend::default()).await.expect("trace");
-    lockscope::analyze::analyze(&plan, &mut trace, &lockscope::analyze::Options::default());
-    trace
+    let trace = trace::run(target, &plan, &options, &TracedBackend::default()).await.expect("trace");
+    let assessment = lockscope::analyze::analyze(&plan, &trace, &lockscope::analyze::Options::default());
+    Checked { trace, assessment }
 }
 
-/// All statements of a trace, in order.
-pub fn statements(trace: &Trace) -> Vec<&StatementTrace> {
-    trace.migrations.iter().flat_map(|m| m.statements.iter()).collect()
+/// A traced run, judged ([`Checked`]) or not ([`Trace`]).
+pub trait Run {
+    fn parts(&self) -> (&Trace, Option<&Assessment>);
+}
+
+impl Run for Trace {
+    fn parts(&self) -> (&Trace, Option<&Assessment>) {
+        (self, None)
+    }
+}
+
+impl Run for Checked {
+    fn parts(&self) -> (&Trace, Option<&Assessment>) {
+        (&self.trace, Some(&self.assessment))
+    }
+}
+
+/// All statements of a run, in order, each beside its findings (none when it was not judged).
+pub fn statements<R: Run>(run: &R) -> Vec<StatementView<'_>> {
+    let (trace, assessment) = run.parts();
+    let mut all = Vec::new();
+    for (index, migration) in trace.migrations.iter().enumerate() {
+        let judged = assessment.and_then(|a| a.migrations.get(index));
+        all.extend(lockscope::report::MigrationView::new(migration, judged).statements);
+    }
+    all
 }
 
 /// The statement whose SQL starts with `prefix`.
-pub fn statement<'a>(trace: &'a Trace, prefix: &str) -> &'a StatementTrace {
-    statements(trace).into_iter().find(|s| s.sql.starts_with(prefix)).unwrap_or_else(|| {
+pub fn statement<'a, R: Run>(checked: &'a R, prefix: &str) -> StatementView<'a> {
+    statements(checked).into_iter().find(|s| s.sql.starts_with(prefix)).unwrap_or_else(|| {
         panic!(
             "no statement starting with {prefix:?} in {:#?}",
-            statements(trace).iter().map(|s| &s.sql).collect::<Vec<_>>()
+            statements(checked).iter().map(|s| s.sql.clone()).collect::<Vec<_>>()
         )
     })
 }
 
 /// `(mode, relation, source)` of each lock, for compact assertions.
-pub fn locks(statement: &StatementTrace) -> Vec<(String, String, String)> {
+pub fn locks(statement: impl std::ops::Deref<Target = StatementTrace>) -> Vec<(String, String, String)> {
     statement
         .locks
         .iter()

@@ -1,6 +1,6 @@
 //! LS201–LS205: index usage. Their logic needs the target's (or a production snapshot's) usage
 //! statistics and the trace's catalogue changes, so it runs after the trace, in
-//! `crate::impact::index_usage`; these entries are what it reports from (id, name, default
+//! `crate::analyze::impact::index_usage`; these entries are what it reports from (id, name, default
 //! severity, help) and what `rules`, `explain`, `lockscope.toml` and `lockscope:ignore` know.
 //! Usage counts only mean something over a long enough window: when the statistics were reset
 //! less than a week ago, LS201, LS202 and LS205 are lowered one step and say so.

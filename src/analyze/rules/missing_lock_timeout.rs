@@ -144,7 +144,7 @@ mod tests {
         // Only write-blocking locks on existing tables count.
         assert!(!fires("LS124", "UPDATE users SET status = 'x' WHERE id = 1;"));
         assert!(!fires("LS124", "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b int;"));
-        let mut config = crate::config::Config::default();
+        let mut config = crate::analyze::config::Config::default();
         config.thresholds.max_lock_timeout = Some(Duration::from_secs(1));
         let found = lint_files_with("SET lock_timeout = '30s';\nALTER TABLE users ADD COLUMN x int;", 18, config);
         assert!(found.iter().any(|f| f.rule == "LS124" && f.message.contains("above max_lock_timeout")), "{found:#?}");

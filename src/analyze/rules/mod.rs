@@ -115,10 +115,10 @@ mod prelude {
 /// Shortcuts for the rules' own tests: lint SQL written in the test.
 #[cfg(test)]
 pub(crate) mod testing {
+    use crate::analyze::config::Config;
+    use crate::analyze::Finding;
     use crate::analyze::{catalogue, Options};
-    use crate::config::Config;
     use crate::source::Direction;
-    use crate::trace::Finding;
 
     /// Lints migration files (`-- file: NAME` sections, as in the rule examples) for PostgreSQL `pg`.
     pub fn lint_files_with(text: &str, pg: u32, config: Config) -> Vec<Finding> {
@@ -127,7 +127,7 @@ pub(crate) mod testing {
             std::fs::write(dir.path().join(name), body).expect("write");
         }
         let options = Options { config, pg_version: Some(pg), ..Options::default() };
-        let report = crate::lint::lint_paths(&[dir.path().to_path_buf()], Direction::Up, options)
+        let report = crate::analyze::lint::lint_paths(&[dir.path().to_path_buf()], Direction::Up, options)
             .unwrap_or_else(|err| panic!("{text:?}: {err}"));
         report.scripts.iter().flat_map(|s| s.findings.all().cloned()).collect()
     }

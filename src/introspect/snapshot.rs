@@ -4,10 +4,9 @@
 //! size functions (they would take a lock on every table), only catalog reads under a short
 //! statement_timeout in a read-only session.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use crate::db;
@@ -17,22 +16,6 @@ use crate::introspect::{self, Definitions, IntrospectOptions, Introspection, Mea
 /// Bumped when a field is renamed or removed.
 pub const SNAPSHOT_SCHEMA_VERSION: u32 = 1;
 const KIND: &str = "lockscope-snapshot";
-
-/// Arguments of `lockscope snapshot`.
-#[derive(Debug, Args, Clone)]
-pub struct SnapshotArgs {
-    /// Database to capture (usually production). Without it: `DATABASE_URL`, then libpq `PG*` variables.
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
-
-    /// Where to write the snapshot (JSON); standard output when omitted.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Longest any one catalog query may run (humantime).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
-    pub statement_timeout: Duration,
-}
 
 /// The file `snapshot` writes and `check --production-stats` reads.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -62,30 +45,6 @@ pub async fn capture(target: &db::Target, statement_timeout: Duration) -> Result
         source: target.display.clone(),
         introspection,
     })
-}
-
-/// Runs `lockscope snapshot`.
-pub async fn run(args: &SnapshotArgs) -> Result<i32> {
-    let target = db::resolve_target(args.database_url.as_deref())?.ok_or_else(|| {
-        Error::Usage("snapshot needs a database: pass --database-url, or set DATABASE_URL or PG* variables".into())
-    })?;
-    let snapshot = capture(&target, args.statement_timeout).await?;
-    let mut text = serde_json::to_string_pretty(&snapshot).expect("plain data");
-    text.push('\n');
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|err| Error::Output { path: path.clone(), message: err.to_string() })?;
-            eprintln!(
-                "snapshot of {} ({} tables, {} indexes) written to {}",
-                snapshot.source,
-                snapshot.introspection.tables.len(),
-                snapshot.introspection.indexes.len(),
-                path.display()
-            );
-        }
-        None => print!("{text}"),
-    }
-    Ok(0)
 }
 
 /// Reads a snapshot file; a bad file is an input error naming it.

@@ -1,15 +1,12 @@
 //! `--git-diff REF`: which migration files were added or changed since REF, asked of `git` on the
-//! command line, and what that means for the plan — the changed migrations are judged, the
-//! pending ones before them still run first (as context) so the schema is right.
+//! command line. What that means for the plan (the changed migrations are judged, the pending ones
+//! before them still run first, as context) is `plan::narrow_to_changed`.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::check::Plan;
 use crate::error::{Error, Result};
-use crate::report::Scope;
-use crate::trace::Trace;
 
 /// Files added or changed since a git reference (canonical paths), untracked files included.
 #[derive(Debug, Clone, Default)]
@@ -79,50 +76,5 @@ fn git(dir: &Path, args: &[&str]) -> std::result::Result<String, String> {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
         Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
-    }
-}
-
-/// Keeps, in the plan, the changed migrations and the pending ones before the last of them
-/// (context, to be traced but not judged); later unchanged ones are not run. `plan` already holds
-/// only pending migrations when a target's ledger was read.
-pub fn narrow(plan: &mut Plan, changed: &Changed) -> Scope {
-    let discovery = &plan.discovery;
-    let is_changed = |index: usize| {
-        discovery
-            .migrations
-            .get(index)
-            .is_some_and(|m| m.up.iter().chain(m.down.iter()).any(|f| changed.contains(&f.path)))
-    };
-    let planned_changed: Vec<bool> = plan.sources.iter().map(|source| is_changed(*source)).collect();
-    let last = planned_changed.iter().rposition(|c| *c);
-    let mut keep = vec![false; discovery.migrations.len()];
-    let mut context = Vec::new();
-    if let Some(last) = last {
-        for (position, source) in plan.sources.iter().enumerate().take(last + 1) {
-            keep[*source] = true;
-            if !planned_changed[position] {
-                if let Some(migration) = plan.migrations.get(position) {
-                    context.push(migration.path.display().to_string());
-                }
-            }
-        }
-    }
-    let skipped: Vec<String> = (0..discovery.migrations.len())
-        .filter(|index| is_changed(*index) && !plan.sources.contains(index))
-        .filter_map(|index| {
-            let migration = &discovery.migrations[index];
-            migration.up.as_ref().or(migration.down.as_ref()).map(|f| f.path.display().to_string())
-        })
-        .collect();
-    plan.retain_sources(&keep);
-    Scope { base: changed.base.clone(), context, skipped }
-}
-
-/// Context migrations are not judged: their findings are dropped from the trace.
-pub fn drop_context_findings(trace: &mut Trace, scope: &Scope) {
-    for migration in trace.migrations.iter_mut().filter(|m| scope.context.contains(&m.path)) {
-        for statement in &mut migration.statements {
-            statement.findings.clear();
-        }
     }
 }

@@ -240,6 +240,17 @@ fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or(message).trim().to_string()
 }
 
+/// The PostgreSQL version to judge for: the flag, else the configuration, else the newest.
+pub fn pg_version(flag: Option<u32>, config: &Config) -> Result<u32> {
+    let version = flag.or(config.pg_version).unwrap_or(NEWEST_PG);
+    if !(OLDEST_PG..=NEWEST_PG).contains(&version) {
+        return Err(Error::Usage(format!(
+            "--pg-version {version}: lockscope knows PostgreSQL {OLDEST_PG} to {NEWEST_PG} (give the major version, e.g. 16)"
+        )));
+    }
+    Ok(version)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

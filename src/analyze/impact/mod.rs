@@ -5,38 +5,45 @@
 
 pub mod index_usage;
 pub mod model;
-pub mod snapshot;
 
 use std::collections::BTreeMap;
 
 pub use model::*;
 
+use crate::analyze::Assessment;
 use crate::introspect::{Introspection, TableInfo};
 use crate::locks::LockMode;
 use crate::trace::{StatementTrace, Trace};
+use crate::units::human_count;
 
 /// Relations at or above this many rows count as big for the risk level.
 pub const BIG_ROWS: f64 = 100_000.0;
 /// Relations at or above this many rows count as huge.
 pub const HUGE_ROWS: f64 = 1_000_000.0;
 
-/// Adds a [`StatementImpact`] to every executed or reported statement of `trace`. `target` is the
-/// introspection of the database the trace ran on (sizes, activity); `production` a snapshot.
-pub fn assess(trace: &mut Trace, target: Option<&Introspection>, production: Option<&Introspection>) {
-    for migration in &mut trace.migrations {
+/// Adds a [`StatementImpact`] to the assessment of every executed or reported statement of
+/// `trace`. `target` is the introspection of the database the trace ran on (sizes, activity);
+/// `production` a snapshot.
+pub fn assess(
+    trace: &Trace,
+    assessment: &mut Assessment,
+    target: Option<&Introspection>,
+    production: Option<&Introspection>,
+) {
+    for (migration, judged) in trace.migrations.iter().zip(&mut assessment.migrations) {
         let durations: Vec<f64> = migration.statements.iter().map(|s| s.duration_ms.unwrap_or(0.0)).collect();
-        let transactions: Vec<Option<usize>> = migration.statements.iter().map(|s| s.runner_transaction).collect();
+        let transactions: Vec<Option<usize>> = judged.statements.iter().map(|s| s.runner_transaction).collect();
         let estimates: Vec<Option<ProductionEstimate>> = migration
             .statements
             .iter()
             .map(|statement| production.map(|prod| estimate(statement, target, prod)))
             .collect();
-        for (index, statement) in migration.statements.iter_mut().enumerate() {
+        for (index, (statement, verdict)) in migration.statements.iter().zip(&mut judged.statements).enumerate() {
             // Locks are held from the statement to the end of the transaction the runner commits
             // (analyze::hold); without a runner model, to the end of the migration.
             let same_transaction =
                 |later: usize| transactions[index].is_none() || transactions[later] == transactions[index];
-            let hold_ms: f64 = statement.lock_hold_ms.unwrap_or_else(|| {
+            let hold_ms: f64 = verdict.lock_hold_ms.unwrap_or_else(|| {
                 (index..durations.len()).filter(|&l| same_transaction(l)).map(|l| durations[l]).sum()
             });
             let production_estimate = estimates[index].clone().map(|mut estimate| {
@@ -46,7 +53,7 @@ pub fn assess(trace: &mut Trace, target: Option<&Introspection>, production: Opt
                     .sum();
                 estimate
             });
-            statement.impact = Some(statement_impact(statement, hold_ms, target, production, production_estimate));
+            verdict.impact = Some(statement_impact(statement, hold_ms, target, production, production_estimate));
         }
     }
 }
@@ -249,5 +256,3 @@ fn risk(
     }
     (level, reasons)
 }
-
-pub use crate::units::human_count;

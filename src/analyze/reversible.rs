@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 
 use crate::analyze::rules::reversibility as entries;
-use crate::analyze::{Rule, Severity, Status};
+use crate::analyze::{Assessment, Finding, ReversibilityDifference, Rule, Severity, Status};
 use crate::trace::snapshot::{Attributes, Snapshot};
-use crate::trace::{Finding, MigrationTrace, ReversibilityDifference, ReversibilityTrace, Trace};
+use crate::trace::{MigrationTrace, ReversibilityTrace, Trace};
 
 /// Rule: the down script does not restore the schema (or fails, or the up fails after it).
 pub const DOWN_NOT_REVERSIBLE: &Rule = &entries::DOWN_NOT_REVERSIBLE;
@@ -16,20 +16,21 @@ pub const MISSING_DOWN: &Rule = &entries::MISSING_DOWN;
 /// Rule: the down script destroys data the up created or moved.
 pub const DOWN_DESTROYS_DATA: &Rule = &entries::DOWN_DESTROYS_DATA;
 
-/// Fills each round trip's differences, attaches the findings to the migration, and returns a
-/// summary for the report's notes (empty when no round trip ran).
-pub fn judge(trace: &mut Trace) -> Vec<String> {
+/// Judges each round trip of `trace` into `assessment` (its differences, and the findings on the
+/// migration's first statement), and returns a summary for the report's notes (empty when no
+/// round trip ran).
+pub fn judge(trace: &Trace, assessment: &mut Assessment) -> Vec<String> {
     let (mut checked, mut clean) = (0, 0);
     let mut skipped = Vec::new();
-    for migration in &mut trace.migrations {
-        let Some(round_trip) = migration.reversibility.as_mut() else { continue };
-        round_trip.differences = differences(round_trip);
+    for (migration, judged) in trace.migrations.iter().zip(&mut assessment.migrations) {
+        let Some(round_trip) = migration.reversibility.as_ref() else { continue };
+        judged.reversibility = differences(round_trip);
         match &round_trip.skipped {
             Some(reason) if !round_trip.missing_down => skipped.push(format!("{}: {reason}", migration.version)),
             Some(_) => {}
             None => {
                 checked += 1;
-                if round_trip.differences.is_empty()
+                if judged.reversibility.is_empty()
                     && round_trip.down_failed.is_none()
                     && round_trip.reapply_failed.is_none()
                 {
@@ -37,8 +38,8 @@ pub fn judge(trace: &mut Trace) -> Vec<String> {
                 }
             }
         }
-        let findings = findings(migration);
-        if let Some(first) = migration.statements.first_mut() {
+        let findings = findings(migration, &judged.reversibility);
+        if let Some(first) = judged.statements.first_mut() {
             first.findings.extend(findings);
         }
     }
@@ -247,7 +248,7 @@ fn finding(rule: &Rule, severity: Option<Severity>, message: String, path: &str)
     }
 }
 
-fn findings(migration: &MigrationTrace) -> Vec<Finding> {
+fn findings(migration: &MigrationTrace, differences: &[ReversibilityDifference]) -> Vec<Finding> {
     let Some(round_trip) = &migration.reversibility else { return Vec::new() };
     let down_path = round_trip.down_path.clone().unwrap_or_else(|| migration.path.clone());
     let mut found = Vec::new();
@@ -269,7 +270,7 @@ fn findings(migration: &MigrationTrace) -> Vec<Finding> {
         failed.line = Some(failure.line);
         found.push(failed);
     }
-    for difference in &round_trip.differences {
+    for difference in differences {
         let rule = if difference.kind.starts_with("data") { DOWN_DESTROYS_DATA } else { DOWN_NOT_REVERSIBLE };
         let mut item = finding(rule, severity_of(difference), difference.message.clone(), &down_path);
         item.relation = Some(difference.object.clone());

@@ -5,9 +5,9 @@
 //! window: when the statistics were reset recently every finding here says so and is downgraded.
 
 use crate::analyze::rules::index_usage as entries;
-use crate::analyze::{Rule, Severity, Status};
+use crate::analyze::{Assessment, Finding, Rule, Severity, Status};
 use crate::introspect::{IndexInfo, Introspection};
-use crate::trace::{Finding, StatementTrace, Trace};
+use crate::trace::{StatementTrace, Trace};
 
 /// Usage counts younger than this are too short a window to call an index unused.
 pub const MIN_STATS_AGE_S: f64 = 7.0 * 24.0 * 3600.0;
@@ -20,10 +20,16 @@ pub const DUPLICATE_INDEX: &Rule = &entries::DUPLICATE_INDEX;
 pub const FOREIGN_KEY_WITHOUT_INDEX: &Rule = &entries::FOREIGN_KEY_WITHOUT_INDEX;
 pub const RELIES_ON_INVALID_OR_UNUSED_INDEX: &Rule = &entries::RELIES_ON_INVALID_OR_UNUSED_INDEX;
 
-/// Adds the index-usage findings to the statements of `trace`. `usage` is where index scans are
-/// counted (the production snapshot when given, else the target); `existing` is the target's
-/// schema before the run.
-pub fn check(trace: &mut Trace, existing: &Introspection, usage: &Introspection, usage_source: &str) {
+/// Adds the index-usage findings about the statements of `trace` to `assessment`. `usage` is where
+/// index scans are counted (the production snapshot when given, else the target); `existing` is
+/// the target's schema before the run.
+pub fn check(
+    trace: &Trace,
+    assessment: &mut Assessment,
+    existing: &Introspection,
+    usage: &Introspection,
+    usage_source: &str,
+) {
     let window = match usage.server.stats_age_s {
         Some(age) if age < MIN_STATS_AGE_S => Some(format!(
             "statistics on the {usage_source} were reset {} ago, so usage counts cover only that window: low confidence",
@@ -53,9 +59,9 @@ pub fn check(trace: &mut Trace, existing: &Introspection, usage: &Introspection,
             .map(|shape| (shape.table, shape.columns)),
     );
 
-    for migration in &mut trace.migrations {
+    for (migration, judged) in trace.migrations.iter().zip(&mut assessment.migrations) {
         let path = migration.path.clone();
-        for statement in &mut migration.statements {
+        for (statement, verdict) in migration.statements.iter().zip(&mut judged.statements) {
             let mut found = Vec::new();
             dropped_indexes(statement, usage, &since, &mut found);
             rebuilt_unused_indexes(statement, usage, &since, &mut found);
@@ -74,7 +80,7 @@ pub fn check(trace: &mut Trace, existing: &Introspection, usage: &Introspection,
                         finding.downgraded = Some(window.clone());
                     }
                 }
-                statement.findings.push(finding);
+                verdict.findings.push(finding);
             }
         }
     }
