@@ -1,9 +1,11 @@
 //! lockscope: what a PostgreSQL migration will really do to a live database.
 //!
-//! The pipeline flows one way (see `../shared/DESIGN.md`):
-//! [`source`] (files → migrations) → [`sql`] (text → statements) → [`trace`] (statements +
-//! connection → observations) → [`analyze`] (observations → findings) → [`report`] (→ output).
-//! [`db`] holds connections and the embedded server; [`locks`] is the lock-mode table everyone uses.
+//! The pipeline flows one way (docs/ARCHITECTURE.md, "The pipeline"):
+//! [`source`] (files → migrations) → [`sql`] (text → statements) → [`plan`] (what runs, pure) →
+//! [`trace`] (plan + connection → observations) → [`analyze`] (observations → an
+//! [`analyze::Assessment`]) → [`report`] (both → output), with [`commands`] on top, one per
+//! subcommand. [`db`] holds connections, the run's shared session and the embedded server;
+//! [`locks`] is the lock-mode table everyone uses; [`watch`] and [`run`] watch and guard live runs.
 
 pub mod analyze;
 pub mod commands;

@@ -1,4 +1,4 @@
-//! Checks that a target is fit for a dry-run before anything executes on it (DESIGN.md, safety
+//! Checks that a target is fit for a dry-run before anything executes on it (docs/ARCHITECTURE.md, safety
 //! invariants): never a read-only standby, and never a production-looking database reached as a
 //! superuser unless the user says they mean it.
 

@@ -1,4 +1,4 @@
-//! DESIGN.md safety invariant 1 under faults: whatever goes wrong mid-run — a failing statement,
+//! docs/ARCHITECTURE.md safety invariant 1 under faults: whatever goes wrong mid-run — a failing statement,
 //! lock_timeout, statement_timeout, the tracing backend terminated, the sampler refused — lockscope
 //! exits 2 with a clear message and the target is exactly as it was.
 

@@ -1,4 +1,4 @@
-//! DESIGN.md safety invariant 2 and issue "never executes what it must not": statements that cannot
+//! docs/ARCHITECTURE.md safety invariant 2 and issue "never executes what it must not": statements that cannot
 //! run in a transaction, or whose effects a rollback cannot undo, are neutralised inside the
 //! rolled-back transaction or refused before anything runs.
 

@@ -1,4 +1,4 @@
-//! DESIGN.md safety invariant 5: a password given in the URL, in PGPASSWORD or in a .pgpass file
+//! docs/ARCHITECTURE.md safety invariant 5: a password given in the URL, in PGPASSWORD or in a .pgpass file
 //! never appears in any output format, log line or error — on success, on a failing migration and
 //! on a failed connection.
 

@@ -103,7 +103,7 @@ async fn tree_and_queue_show_the_holder_the_ddl_and_the_readers_in_order() {
     assert!(alert.remedy.contains("lock_timeout"));
     assert!(sample.actions.is_empty(), "nothing is cancelled without --cancel-blocking-ddl-after");
 
-    // The JSON follows DESIGN.md's sample contract.
+    // The JSON follows the sample contract of docs/ARCHITECTURE.md.
     let json = serde_json::to_value(&sample).expect("serialize");
     assert_sample_contract(&json);
 
@@ -127,7 +127,7 @@ async fn tree_and_queue_show_the_holder_the_ddl_and_the_readers_in_order() {
     scenario.release().await.expect("the ALTER completes once the holder ends");
 }
 
-/// Every key DESIGN.md promises for `inspect --once --format json` and `--record` lines.
+/// Every key docs/ARCHITECTURE.md promises for `inspect --once --format json` and `--record` lines.
 fn assert_sample_contract(json: &Value) {
     assert_eq!(json["schema_version"], 1);
     let sampled_at = json["sampled_at"].as_str().expect("sampled_at");

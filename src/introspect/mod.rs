@@ -1,6 +1,6 @@
 //! What is in the target database and how it is used: per-table sizes and activity, per-index
 //! usage, constraints (with `convalidated`), and since when the statistics count. Read-only and
-//! cheap (DESIGN.md invariant 4): catalog reads and `pg_stat_get_*` functions, plus size
+//! cheap (docs/ARCHITECTURE.md, "Safety invariants"): catalog reads and `pg_stat_get_*` functions, plus size
 //! functions only for tables nobody holds or awaits ACCESS EXCLUSIVE on.
 //!
 //! Used by `lockscope inspect` (overview) and by the impact report (sizes and usage of the

@@ -447,81 +447,80 @@ fn every_statement(out: &mut String, subject: &Subject<'_>) {
             );
         }
         for statement in &migration.statements {
-            let locks: Vec<String> = statement
-                .locks
-                .iter()
-                .map(|lock| {
-                    let inferred = if traced && lock.source == LockSource::Inferred { " (inferred)" } else { "" };
-                    format!("{} <code>{}</code>{inferred}", mode_html(lock.mode), esc(&lock.relation))
-                })
-                .collect();
-            let mut sql = esc(&super::text::first_line(&statement.sql, 90));
-            if let (false, Some(reason)) = (statement.executed || !traced, &statement.not_executed_reason) {
-                sql.push_str(&format!("<br><small class=\"muted\">{}</small>", esc(reason)));
-            }
-            let findings: Vec<String> = statement
-                .findings
-                .iter()
-                .map(|f| format!("{} {} {}", severity_icon(f.severity), esc(&f.rule), esc(&f.name)))
-                .collect();
-            if traced {
-                let rewrites: Vec<String> = statement
-                    .rewrites
-                    .iter()
-                    .map(|r| format!("<code>{}</code> ({})", esc(&r.relation), esc(&r.relkind)))
-                    .collect();
-                let scans: Vec<String> = statement
-                    .scans
-                    .iter()
-                    .map(|s| format!("<code>{}</code> ({})", esc(&s.relation), thousands(s.rows)))
-                    .collect();
-                let time = match (statement.executed, statement.duration_ms) {
-                    (true, Some(ms)) => format_ms(ms),
-                    _ => "not run".to_string(),
-                };
-                let mut waits: Vec<String> = statement
-                    .waits
-                    .iter()
-                    .map(|w| {
-                        format!(
-                            "waited {} for {} on <code>{}</code>",
-                            format_ms(w.waited_ms),
-                            esc(&w.mode),
-                            esc(&w.relation)
-                        )
-                    })
-                    .collect();
-                if statement.queue.max_waiting > 0 {
-                    waits.push(format!(
-                        "{} session{} queued behind, longest {}",
-                        statement.queue.max_waiting,
-                        plural(statement.queue.max_waiting),
-                        format_ms(statement.queue.longest_wait_ms)
-                    ));
-                }
-                if let Some(error) = &statement.error {
-                    waits.push(format!("<b>ERROR:</b> {}", esc(&error.message)));
-                }
-                waits.extend(findings);
-                let _ = writeln!(
-                    out,
-                    "<tr><td class=\"num\">{}</td><td><code>{sql}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{time}</td><td>{}</td></tr>",
-                    statement.line,
-                    lines_or_dash(locks.into_iter(), "<br>"),
-                    list_or_dash(rewrites.into_iter()),
-                    list_or_dash(scans.into_iter()),
-                    lines_or_dash(waits.into_iter(), "<br>")
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "<tr><td class=\"num\">{}</td><td><code>{sql}</code></td><td>{}</td><td>{}</td></tr>",
-                    statement.line,
-                    lines_or_dash(locks.into_iter(), "<br>"),
-                    lines_or_dash(findings.into_iter(), "<br>")
-                );
-            }
+            statement_row(out, statement, traced);
         }
         out.push_str("</tbody></table></details>\n");
     }
+}
+
+/// One statement's row of [`every_statement`]: what it did when traced, its documented locks
+/// and findings when linted.
+fn statement_row(out: &mut String, statement: &StatementView<'_>, traced: bool) {
+    let locks: Vec<String> = statement
+        .locks
+        .iter()
+        .map(|lock| {
+            let inferred = if traced && lock.source == LockSource::Inferred { " (inferred)" } else { "" };
+            format!("{} <code>{}</code>{inferred}", mode_html(lock.mode), esc(&lock.relation))
+        })
+        .collect();
+    let mut sql = esc(&super::text::first_line(&statement.sql, 90));
+    if let (false, Some(reason)) = (statement.executed || !traced, &statement.not_executed_reason) {
+        sql.push_str(&format!("<br><small class=\"muted\">{}</small>", esc(reason)));
+    }
+    let findings: Vec<String> = statement
+        .findings
+        .iter()
+        .map(|f| format!("{} {} {}", severity_icon(f.severity), esc(&f.rule), esc(&f.name)))
+        .collect();
+    if !traced {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"num\">{}</td><td><code>{sql}</code></td><td>{}</td><td>{}</td></tr>",
+            statement.line,
+            lines_or_dash(locks.into_iter(), "<br>"),
+            lines_or_dash(findings.into_iter(), "<br>")
+        );
+        return;
+    }
+    let rewrites: Vec<String> =
+        statement.rewrites.iter().map(|r| format!("<code>{}</code> ({})", esc(&r.relation), esc(&r.relkind))).collect();
+    let scans: Vec<String> =
+        statement.scans.iter().map(|s| format!("<code>{}</code> ({})", esc(&s.relation), thousands(s.rows))).collect();
+    let time = match (statement.executed, statement.duration_ms) {
+        (true, Some(ms)) => format_ms(ms),
+        _ => "not run".to_string(),
+    };
+    let mut waits = waits_and_queue(statement);
+    waits.extend(findings);
+    let _ = writeln!(
+        out,
+        "<tr><td class=\"num\">{}</td><td><code>{sql}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{time}</td><td>{}</td></tr>",
+        statement.line,
+        lines_or_dash(locks.into_iter(), "<br>"),
+        list_or_dash(rewrites.into_iter()),
+        list_or_dash(scans.into_iter()),
+        lines_or_dash(waits.into_iter(), "<br>")
+    );
+}
+
+/// What the statement waited for, who queued behind it, and its error, one line each.
+fn waits_and_queue(statement: &StatementView<'_>) -> Vec<String> {
+    let mut waits: Vec<String> = statement
+        .waits
+        .iter()
+        .map(|w| format!("waited {} for {} on <code>{}</code>", format_ms(w.waited_ms), esc(&w.mode), esc(&w.relation)))
+        .collect();
+    if statement.queue.max_waiting > 0 {
+        waits.push(format!(
+            "{} session{} queued behind, longest {}",
+            statement.queue.max_waiting,
+            plural(statement.queue.max_waiting),
+            format_ms(statement.queue.longest_wait_ms)
+        ));
+    }
+    if let Some(error) = &statement.error {
+        waits.push(format!("<b>ERROR:</b> {}", esc(&error.message)));
+    }
+    waits
 }

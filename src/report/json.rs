@@ -1,4 +1,4 @@
-//! The JSON report, versioned by `schema_version` (DESIGN.md, "Contracts others rely on").
+//! The JSON report, versioned by `schema_version` (docs/ARCHITECTURE.md, "JSON contracts").
 
 use serde::Serialize;
 

@@ -94,8 +94,17 @@ pub fn render(subject: &Subject<'_>, options: &RenderOptions) -> String {
 fn render_with(subject: &Subject<'_>, options: &RenderOptions, plan: &Plan) -> String {
     let mut out = String::new();
     let mut collapsed: Vec<String> = Vec::new();
-    let verdict = subject.verdict(options.fail_on);
-    let icon = match verdict {
+    headline(&mut out, subject, options);
+    summary_table(&mut out, subject, plan, &mut collapsed);
+    failure(&mut out, subject, plan);
+    risky_statements(&mut out, subject, plan, &mut collapsed);
+    notes_and_footer(&mut out, subject, options, &collapsed);
+    out
+}
+
+/// The verdict line, what was judged where, and the `--git-diff` scope.
+fn headline(out: &mut String, subject: &Subject<'_>, options: &RenderOptions) {
+    let icon = match subject.verdict(options.fail_on) {
         Verdict::Pass => "✅",
         Verdict::Fail => "❌",
         Verdict::Error => "⛔",
@@ -103,7 +112,6 @@ fn render_with(subject: &Subject<'_>, options: &RenderOptions, plan: &Plan) -> S
     let _ = writeln!(out, "{MARKER}");
     let _ =
         writeln!(out, "### {icon} lockscope {}: {}\n", subject.command(), md_text(&subject.headline(options.fail_on)));
-
     let findings = subject.findings();
     let statements: usize = subject.judged().map(|(_, m)| m.statements.len()).sum();
     let judged = subject.judged().count();
@@ -118,22 +126,25 @@ fn render_with(subject: &Subject<'_>, options: &RenderOptions, plan: &Plan) -> S
     if let Some(scope) = &subject.scope {
         let _ = writeln!(out, "{}\n", md_text(&super::table::scope_line(scope)));
     }
+}
 
-    summary_table(&mut out, subject, plan, &mut collapsed);
-
-    if let Some(Outcome::Failed { path, line, message, migration, statement }) = subject.failure() {
-        let _ = writeln!(out, "#### ⛔ Failed at {}\n", md_code(&format!("{path}:{line}")));
-        let failed =
-            subject.migrations.get(*migration).and_then(|m| m.statements.iter().find(|s| s.index == *statement));
-        if let Some(failed) = failed {
-            out.push_str(&md_fence("sql", &sql_excerpt(&failed.sql, plan.sql_lines, 2000)));
-            out.push('\n');
-            facts(&mut out, subject, failed, *migration);
-        }
-        let _ = writeln!(out, "- **Error:** {}", md_text(message));
-        let _ = writeln!(out, "- Everything was rolled back; later statements were not run.\n");
+/// The statement the run stopped at, when it failed.
+fn failure(out: &mut String, subject: &Subject<'_>, plan: &Plan) {
+    let Some(Outcome::Failed { path, line, message, migration, statement }) = subject.failure() else { return };
+    let _ = writeln!(out, "#### ⛔ Failed at {}\n", md_code(&format!("{path}:{line}")));
+    let failed = subject.migrations.get(*migration).and_then(|m| m.statements.iter().find(|s| s.index == *statement));
+    if let Some(failed) = failed {
+        out.push_str(&md_fence("sql", &sql_excerpt(&failed.sql, plan.sql_lines, 2000)));
+        out.push('\n');
+        facts(out, subject, failed, *migration);
     }
+    let _ = writeln!(out, "- **Error:** {}", md_text(message));
+    let _ = writeln!(out, "- Everything was rolled back; later statements were not run.\n");
+}
 
+/// Risky statements, worst first, in as much detail as `plan` allows; what is folded or left out
+/// is said in `collapsed`.
+fn risky_statements(out: &mut String, subject: &Subject<'_>, plan: &Plan, collapsed: &mut Vec<String>) {
     let risky = subject.risky_statements();
     let mut shown = 0usize;
     let mut not_shown: Vec<&Risky<'_>> = Vec::new();
@@ -162,10 +173,10 @@ fn render_with(subject: &Subject<'_>, options: &RenderOptions, plan: &Plan) -> S
             details_open = true;
         }
         match detail {
-            Detail::Full => statement_detail(&mut out, subject, item, plan),
+            Detail::Full => statement_detail(out, subject, item, plan),
             _ => {
                 folded.push(item);
-                one_line(&mut out, item);
+                one_line(out, item);
             }
         }
     }
@@ -187,35 +198,37 @@ fn render_with(subject: &Subject<'_>, options: &RenderOptions, plan: &Plan) -> S
         }
     }
     if !not_shown.is_empty() {
-        let mut by_rule: Vec<(String, usize)> = Vec::new();
-        for item in &not_shown {
-            for finding in item.statement.findings.iter() {
-                match by_rule.iter_mut().find(|(rule, _)| *rule == finding.rule) {
-                    Some(entry) => entry.1 += 1,
-                    None => by_rule.push((finding.rule.clone(), 1)),
-                }
-            }
-        }
-        let mut counts = [0usize; 4];
-        for item in &not_shown {
-            for finding in item.statement.findings.iter() {
-                counts[finding.severity as usize] += 1;
-            }
-        }
-        let rules: Vec<String> = by_rule.iter().map(|(rule, n)| format!("{rule} ×{n}")).collect();
-        let line = format!(
-            "{} statement{} not shown ({} finding{}: {}; rules {})",
-            not_shown.len(),
-            plural(not_shown.len()),
-            counts.iter().sum::<usize>(),
-            plural(counts.iter().sum()),
-            counts_text(&counts),
-            rules.join(", ")
-        );
+        let line = not_shown_line(&not_shown);
         let _ = writeln!(out, "_{}_\n", md_text(&line));
         collapsed.push(line);
     }
+}
 
+/// "3 statements not shown (5 findings: 2 high, 3 low; rules LS107 ×2, …)".
+fn not_shown_line(not_shown: &[&Risky<'_>]) -> String {
+    let mut by_rule: Vec<(String, usize)> = Vec::new();
+    let mut counts = [0usize; 4];
+    for finding in not_shown.iter().flat_map(|item| item.statement.findings.iter()) {
+        match by_rule.iter_mut().find(|(rule, _)| *rule == finding.rule) {
+            Some(entry) => entry.1 += 1,
+            None => by_rule.push((finding.rule.clone(), 1)),
+        }
+        counts[finding.severity as usize] += 1;
+    }
+    let rules: Vec<String> = by_rule.iter().map(|(rule, n)| format!("{rule} ×{n}")).collect();
+    format!(
+        "{} statement{} not shown ({} finding{}: {}; rules {})",
+        not_shown.len(),
+        plural(not_shown.len()),
+        counts.iter().sum::<usize>(),
+        plural(counts.iter().sum()),
+        counts_text(&counts),
+        rules.join(", ")
+    )
+}
+
+/// The run's notes, what was shortened to fit, and the version line.
+fn notes_and_footer(out: &mut String, subject: &Subject<'_>, options: &RenderOptions, collapsed: &[String]) {
     let notes = subject.notes();
     if !notes.is_empty() {
         let _ = writeln!(out, "<details><summary>Notes ({})</summary>\n", notes.len());
@@ -234,7 +247,6 @@ fn render_with(subject: &Subject<'_>, options: &RenderOptions, plan: &Plan) -> S
         );
     }
     let _ = writeln!(out, "<sub>lockscope {} · fail-on {}</sub>", env!("CARGO_PKG_VERSION"), fail_on_word(options));
-    out
 }
 
 fn fail_on_word(options: &RenderOptions) -> &'static str {
@@ -272,35 +284,7 @@ fn summary_table(out: &mut String, subject: &Subject<'_>, plan: &Plan, collapsed
                 continue;
             }
             listed += 1;
-            let name = md_code(&file_name(&summary.migration.path));
-            let strongest = match &summary.strongest {
-                Some((mode, relations)) => {
-                    let words = mode_words(*mode);
-                    let words =
-                        if *mode == crate::locks::LockMode::AccessExclusive { format!("**{words}**") } else { words };
-                    format!("{words} {}", list_codes(relations, 3))
-                }
-                None => "–".to_string(),
-            };
-            let findings = findings_cell(&summary.counts);
-            if traced {
-                let hold = summary.longest_hold_ms.map_or("–".to_string(), format_ms);
-                let rewrites =
-                    if summary.rewrites.is_empty() { "–".to_string() } else { list_codes(&summary.rewrites, 3) };
-                let scans: Vec<String> = summary
-                    .scans
-                    .iter()
-                    .map(|(relation, rows)| format!("{} ({})", md_code(relation), thousands(*rows)))
-                    .collect();
-                let scans = if scans.is_empty() { "–".to_string() } else { scans.join(", ") };
-                let _ = writeln!(
-                    out,
-                    "| {name} | {} | {strongest} | {hold} | {rewrites} | {scans} | {findings} |",
-                    summary.statements
-                );
-            } else {
-                let _ = writeln!(out, "| {name} | {} | {strongest} | {findings} |", summary.statements);
-            }
+            summary_row(out, summary, traced);
         }
         if left_out > 0 {
             let what = match (plan.row_severity, plan.max_rows) {
@@ -335,6 +319,31 @@ fn summary_table(out: &mut String, subject: &Subject<'_>, plan: &Plan, collapsed
             plural(context.len())
         );
     }
+}
+
+/// One migration's row of [`summary_table`].
+fn summary_row(out: &mut String, summary: &MigrationSummary<'_>, traced: bool) {
+    let name = md_code(&file_name(&summary.migration.path));
+    let strongest = match &summary.strongest {
+        Some((mode, relations)) => {
+            let words = mode_words(*mode);
+            let words = if *mode == crate::locks::LockMode::AccessExclusive { format!("**{words}**") } else { words };
+            format!("{words} {}", list_codes(relations, 3))
+        }
+        None => "–".to_string(),
+    };
+    let findings = findings_cell(&summary.counts);
+    if !traced {
+        let _ = writeln!(out, "| {name} | {} | {strongest} | {findings} |", summary.statements);
+        return;
+    }
+    let hold = summary.longest_hold_ms.map_or("–".to_string(), format_ms);
+    let rewrites = if summary.rewrites.is_empty() { "–".to_string() } else { list_codes(&summary.rewrites, 3) };
+    let scans: Vec<String> =
+        summary.scans.iter().map(|(relation, rows)| format!("{} ({})", md_code(relation), thousands(*rows))).collect();
+    let scans = if scans.is_empty() { "–".to_string() } else { scans.join(", ") };
+    let _ =
+        writeln!(out, "| {name} | {} | {strongest} | {hold} | {rewrites} | {scans} | {findings} |", summary.statements);
 }
 
 fn findings_cell(counts: &[usize; 4]) -> String {

@@ -70,7 +70,7 @@ pub fn render(trace: &Trace, subject: &Subject<'_>, color: bool) -> String {
             ));
         }
     }
-    for note in &trace.notes {
+    for note in subject.notes() {
         let _ = writeln!(out, "\nnote: {note}");
     }
     if let Outcome::Failed { path, line, message, .. } = &trace.outcome {

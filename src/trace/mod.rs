@@ -333,7 +333,7 @@ impl Tracer {
         Ok(())
     }
 
-    /// Opens lockscope's transaction with its safety settings (DESIGN.md invariant 3).
+    /// Opens lockscope's transaction with its safety settings (docs/ARCHITECTURE.md, "Safety invariants").
     async fn begin(&mut self) -> Result<()> {
         self.locks_cache = None;
         self.scan_baseline.clear();

@@ -4,7 +4,7 @@
 //! keeps sampling — lock tree, per-relation queues, the migration's sessions and their progress,
 //! alerts — full-screen on a terminal, as plain text or JSON lines otherwise.
 //!
-//! Safe beside a production migration (DESIGN.md invariant 4): one connection named
+//! Safe beside a production migration (docs/ARCHITECTURE.md, "Safety invariants"): one connection named
 //! `lockscope-inspect`, read-only transactions, its own `statement_timeout` and `lock_timeout`,
 //! one read of pg_locks per sample (the wait graph is built from it, [`graph`]) and
 //! `pg_blocking_pids()` only for the few waiting sessions that snapshot cannot decide, size

@@ -1,5 +1,5 @@
 //! One sample of a live database: the JSON shape of `inspect --once --format json` and of each
-//! line of `--record FILE` (DESIGN.md, "Contracts others rely on"). Fields may be added;
+//! line of `--record FILE` (docs/ARCHITECTURE.md, "JSON contracts"). Fields may be added;
 //! renaming or removing one bumps [`SCHEMA_VERSION`].
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! Test harness: one real PostgreSQL per test binary, a fresh database per test.
 //!
-//! Provisioning order (DESIGN.md, "Testing"):
+//! Provisioning order (docs/ARCHITECTURE.md, "Testing"):
 //! 1. `LOCKSCOPE_TEST_DATABASE_URL`: a server URL whose user may create databases and roles;
 //! 2. an ephemeral cluster from local binaries ([`EphemeralServer`]), started once per test
 //!    binary and stopped (directory deleted) when the test process exits;

@@ -11,7 +11,7 @@ use lockscope::source::Direction;
 use lockscope::trace::{self, Mode, StatementTrace, Trace, TraceOptions, TracedBackend};
 use sqlx::postgres::PgConnection;
 
-/// Everything DESIGN.md's first safety invariant says a dry-run must leave as it was: schema
+/// Everything the first safety invariant (docs/ARCHITECTURE.md) says a dry-run must leave as it was: schema
 /// (with storage identity), data of the given tables, sequences, prepared transactions, advisory
 /// locks, and sessions named lockscope.
 pub async fn fingerprint(conn: &mut PgConnection, tables: &[&str]) -> String {
