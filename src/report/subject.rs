@@ -450,7 +450,7 @@ fn lint_migration(script: &crate::lint::LintedScript) -> MigrationTrace {
             None => statements.push(StatementTrace {
                 line: script.findings.file.iter().find_map(|f| f.line).unwrap_or(1),
                 column: 1,
-                kind: "(file)".to_string(),
+                kind: "(file)".into(),
                 not_executed_reason: Some("the script does not exist".to_string()),
                 findings: script.findings.file.clone(),
                 ..StatementTrace::default()

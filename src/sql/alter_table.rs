@@ -5,15 +5,15 @@
 use pg_query::protobuf::{self as pb, AlterTableType, ConstrType, ObjectType};
 use pg_query::NodeEnum;
 
-use super::summary::{object_kind, object_type_sql, range_var, sibling, words_from_enum, Builder};
-use super::{ObjectKind, RelationName};
+use super::summary::{object_kind, range_var, sibling, words_from_enum, Builder};
+use super::{ObjectKind, RelationName, StatementKind};
 use crate::locks::LockMode;
 
 use LockMode::{AccessExclusive, AccessShare, Share, ShareRowExclusive, ShareUpdateExclusive};
 
 pub(crate) fn alter_table(b: &mut Builder, s: &pb::AlterTableStmt) {
     let object_type = ObjectType::try_from(s.objtype).unwrap_or(ObjectType::ObjectTable);
-    b.kind(&format!("ALTER {}", object_type_sql(object_type)));
+    b.kind(StatementKind::Alter(object_type));
     b.if_exists = s.missing_ok;
     let Some(rel) = &s.relation else { return };
     let relation = range_var(rel);
