@@ -277,7 +277,7 @@ impl<'a> Cx<'a> {
         self.file.run.facts
     }
 
-    pub fn kind(&self) -> &'a str {
+    pub fn kind(&self) -> &'a crate::sql::StatementKind {
         &self.statement.summary.kind
     }
 
@@ -393,7 +393,7 @@ pub fn needs_own_transaction(statement: &Statement) -> bool {
 /// Statements that only change session settings or end a transaction: they do no work and
 /// hold no locks of their own.
 pub fn is_bookkeeping(statement: &Statement) -> bool {
-    matches!(statement.summary.kind.as_str(), "SET" | "RESET" | "SHOW" | "COMMIT" | "ROLLBACK" | "BEGIN")
+    statement.summary.kind.is_bookkeeping()
         || matches!(statement.summary.tx, TxControl::Release(_) | TxControl::Savepoint(_))
 }
 

@@ -110,7 +110,7 @@ fn as_migration(script: &LintedScript) -> (MigrationTrace, MigrationAssessment) 
                 statements.push(StatementTrace {
                     line: script.findings.file.iter().find_map(|f| f.line).unwrap_or(1),
                     column: 1,
-                    kind: "(file)".to_string(),
+                    kind: "(file)".into(),
                     not_executed_reason: Some("the script does not exist".to_string()),
                     ..StatementTrace::default()
                 });

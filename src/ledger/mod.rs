@@ -186,38 +186,66 @@ async fn read_table(conn: &mut PgConnection, layout: Layout) -> Result<LedgerRea
             "plain numbered files belong to no migration tool, so there is no ledger to read: checking every migration",
         ));
     };
+    let qualified = match find_table(conn, layout, &spec).await? {
+        Found::Usable(qualified) => qualified,
+        Found::Unusable(read) => return Ok(read),
+    };
+    let query = spec.query.replace(&format!("public.{}", spec.table), &qualified);
+    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(query))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|err| ledger_error(&format!("reading {qualified}"), err))?;
+    let rows = ledger_rows(layout, &rows);
+    Ok(LedgerRead { tool: layout, table: Some(qualified), rows: Some(rows), notes: Vec::new() })
+}
+
+/// Where [`find_table`] looked for a ledger table.
+enum Found {
+    /// `schema.table` of a ledger this user may read, with every column lockscope reads.
+    Usable(String),
+    /// No usable ledger: the answer to give, with a note saying why.
+    Unusable(LedgerRead),
+}
+
+/// Finds `spec`'s table in the catalogue: exactly one candidate (or the one on the search_path),
+/// readable, with the tool's columns.
+async fn find_table(conn: &mut PgConnection, layout: Layout, spec: &LedgerTable) -> Result<Found> {
     let found = sqlx::query(FIND_SQL)
         .bind(spec.table)
         .fetch_all(&mut *conn)
         .await
         .map_err(|err| ledger_error("looking for the ledger table", err))?;
-    let missing = |note: String| Ok(LedgerRead { tool: layout, table: None, rows: None, notes: vec![note] });
+    let unusable = |table: Option<String>, note: String| {
+        Ok(Found::Unusable(LedgerRead { tool: layout, table, rows: None, notes: vec![note] }))
+    };
     let Some(row) = found.first() else {
-        return missing(format!(
-            "no {} ledger on the target (no table {} in any schema): checking every migration",
-            layout.name(),
-            spec.table
-        ));
+        return unusable(
+            None,
+            format!(
+                "no {} ledger on the target (no table {} in any schema): checking every migration",
+                layout.name(),
+                spec.table
+            ),
+        );
     };
     let visible: bool = row.get("visible");
     if !visible && found.len() > 1 {
         let schemas: Vec<String> = found.iter().map(|r| r.get::<String, _>("schema_name")).collect();
-        return missing(format!(
-            "{} exists in several schemas ({}), none on the search_path: lockscope will not guess which is the \
-             ledger; checking every migration",
-            spec.table,
-            schemas.join(", ")
-        ));
+        return unusable(
+            None,
+            format!(
+                "{} exists in several schemas ({}), none on the search_path: lockscope will not guess which is the \
+                 ledger; checking every migration",
+                spec.table,
+                schemas.join(", ")
+            ),
+        );
     }
     let schema: String = row.get("schema_name");
     let qualified = format!("{}.{}", quote_identifier(&schema), quote_identifier(spec.table));
     if !row.get::<bool, _>("readable") {
-        return Ok(LedgerRead {
-            tool: layout,
-            table: Some(qualified.clone()),
-            rows: None,
-            notes: vec![format!("{qualified} exists but this user may not read it: checking every migration")],
-        });
+        let note = format!("{qualified} exists but this user may not read it: checking every migration");
+        return unusable(Some(qualified), note);
     }
     let columns: Vec<String> = row.get("columns");
     let lacking: Vec<&str> = spec.columns.iter().copied().filter(|c| !columns.iter().any(|have| have == c)).collect();
@@ -232,15 +260,15 @@ async fn read_table(conn: &mut PgConnection, layout: Layout) -> Result<LedgerRea
                 ""
             }
         );
-        return Ok(LedgerRead { tool: layout, table: Some(qualified), rows: None, notes: vec![note] });
+        return unusable(Some(qualified), note);
     }
-    let query = spec.query.replace(&format!("public.{}", spec.table), &qualified);
-    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(query))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|err| ledger_error(&format!("reading {qualified}"), err))?;
+    Ok(Found::Usable(qualified))
+}
+
+/// The rows of `layout`'s ledger query, as [`LedgerRows`].
+fn ledger_rows(layout: Layout, rows: &[sqlx::postgres::PgRow]) -> LedgerRows {
     let text = |row: &sqlx::postgres::PgRow, column: &str| row.try_get::<Option<String>, _>(column).ok().flatten();
-    let rows = match layout {
+    match layout {
         Layout::GolangMigrate => LedgerRows::GolangMigrate(
             rows.iter().map(|r| (text(r, "version").unwrap_or_default(), r.get::<bool, _>("dirty"))).collect(),
         ),
@@ -284,8 +312,7 @@ async fn read_table(conn: &mut PgConnection, layout: Layout) -> Result<LedgerRea
                 .collect(),
         ),
         Layout::PlainNumbered => unreachable!("plain numbered files have no ledger table"),
-    };
-    Ok(LedgerRead { tool: layout, table: Some(qualified), rows: Some(rows), notes: Vec::new() })
+    }
 }
 
 /// The ledger says a migration failed part-way: its tool refuses to go on until someone fixes it.
@@ -540,114 +567,140 @@ fn by_text(migrations: &[Migration], versions: &[String]) -> Verdicts {
 /// later undo took it back); versions at or below a baseline count as applied; a repeatable
 /// migration is pending when its latest successful row has another checksum.
 fn flyway_history(migrations: &[Migration], rows: &[FlywayRow]) -> Verdicts {
-    let mut applied: BTreeMap<Vec<u128>, &FlywayRow> = BTreeMap::new();
-    let mut repeatable: BTreeMap<&str, &FlywayRow> = BTreeMap::new();
-    let mut baseline: Option<Vec<u128>> = None;
-    let mut failed: Option<&FlywayRow> = None;
-    for row in rows {
-        let kind = row.kind.to_ascii_uppercase();
-        let parts = row.version.as_deref().and_then(flyway::version_parts);
-        if !row.success {
-            failed = Some(row);
-            continue;
-        }
-        match (kind.as_str(), parts) {
-            ("SCHEMA", _) => {}
-            ("BASELINE", Some(parts)) => baseline = Some(parts),
-            ("DELETE", Some(parts)) => {
-                applied.remove(&parts);
-            }
-            (kind, Some(parts)) if kind.starts_with("UNDO") => {
-                applied.remove(&parts);
-            }
-            (_, Some(parts)) => {
-                applied.insert(parts, row);
-            }
-            (_, None) if row.version.is_none() => {
-                repeatable.insert(row.description.as_str(), row);
-            }
-            (_, None) => {}
-        }
-    }
+    let history = FlywayHistory::replay(rows);
     let mut verdicts = Verdicts::default();
-    let newest = applied.keys().next_back().cloned();
     for migration in migrations {
-        let contents = migration.up.as_ref().map(|f| f.contents.as_str()).unwrap_or_default();
-        let path = migration.up.as_ref().map(|f| f.path.display().to_string()).unwrap_or_default();
-        if migration.repeatable {
-            let checksum = i64::from(checksum::flyway(contents));
-            let current = repeatable.get(migration.name.as_str()).is_some_and(|row| row.checksum == Some(checksum));
-            if !current && repeatable.contains_key(migration.name.as_str()) {
-                verdicts.notes.push(format!(
-                    "repeatable migration R__{} changed since it last ran: Flyway runs it again",
-                    migration.name
-                ));
-            }
-            verdicts.applied.push(current);
-            continue;
-        }
-        let Some(parts) = flyway::version_parts(&migration.version) else {
-            verdicts.applied.push(false);
-            continue;
-        };
-        let below_baseline = baseline.as_ref().is_some_and(|b| parts <= *b);
-        if let Some(row) = applied.get(&parts) {
-            let checksum = i64::from(checksum::flyway(contents));
-            if let Some(recorded) = row.checksum.filter(|recorded| *recorded != checksum) {
-                verdicts.mismatches.push(ChecksumMismatch {
-                    migration: migration.version.clone(),
-                    path,
-                    recorded: recorded.to_string(),
-                    file: checksum.to_string(),
-                });
-            }
-            verdicts.applied.push(true);
-        } else if below_baseline {
-            verdicts.applied.push(true);
-        } else {
-            if newest.as_ref().is_some_and(|n| parts < *n) {
-                verdicts.out_of_order.push(migration.version.clone());
-            }
-            verdicts.applied.push(false);
-        }
+        let applied = history.judge(migration, &mut verdicts);
+        verdicts.applied.push(applied);
     }
-    if let Some(baseline) = &baseline {
-        let shown: Vec<String> = baseline.iter().map(u128::to_string).collect();
-        verdicts.notes.push(format!(
-            "Flyway's ledger has a baseline at version {}: versions up to it count as applied",
-            shown.join(".")
-        ));
-    }
-    if !verdicts.mismatches.is_empty() {
-        verdicts.notes.push(
-            "`flyway validate` fails on a checksum mismatch until `flyway repair` records the new checksums".into(),
-        );
-    }
-    if !verdicts.out_of_order.is_empty() {
-        verdicts.notes.push(format!(
-            "pending {} older than the newest applied version: Flyway ignores them unless outOfOrder=true",
-            list(&verdicts.out_of_order)
-        ));
-    }
-    if let Some(row) = failed {
-        let name = row.version.clone().unwrap_or_else(|| format!("R__{}", row.description));
-        verdicts.dirty = Some(DirtyState {
-            migration: name.clone(),
-            message: format!(
-                "FAILED: Flyway's ledger records migration {name} ({}) as failed: `flyway migrate` refuses to run \
-                 until `flyway repair` removes the entry, and its changes may be half there",
-                row.script
-            ),
-        });
-    }
+    history.explain(&mut verdicts);
     let known: BTreeSet<Vec<u128>> =
         migrations.iter().filter(|m| !m.repeatable).filter_map(|m| flyway::version_parts(&m.version)).collect();
-    verdicts.missing_files = applied
+    verdicts.missing_files = history
+        .applied
         .iter()
         .filter(|(parts, _)| !known.contains(*parts))
         .filter_map(|(_, row)| row.version.clone())
         .collect();
     verdicts
+}
+
+/// What `flyway_schema_history` adds up to once its rows are replayed in order.
+struct FlywayHistory<'a> {
+    /// Applied versioned migrations by version parts (undone and deleted ones removed).
+    applied: BTreeMap<Vec<u128>, &'a FlywayRow>,
+    /// The latest successful row of each repeatable migration, by description.
+    repeatable: BTreeMap<&'a str, &'a FlywayRow>,
+    baseline: Option<Vec<u128>>,
+    /// The last failed row.
+    failed: Option<&'a FlywayRow>,
+}
+
+impl<'a> FlywayHistory<'a> {
+    fn replay(rows: &'a [FlywayRow]) -> Self {
+        let mut history =
+            FlywayHistory { applied: BTreeMap::new(), repeatable: BTreeMap::new(), baseline: None, failed: None };
+        for row in rows {
+            let kind = row.kind.to_ascii_uppercase();
+            let parts = row.version.as_deref().and_then(flyway::version_parts);
+            if !row.success {
+                history.failed = Some(row);
+                continue;
+            }
+            match (kind.as_str(), parts) {
+                ("SCHEMA", _) => {}
+                ("BASELINE", Some(parts)) => history.baseline = Some(parts),
+                ("DELETE", Some(parts)) => {
+                    history.applied.remove(&parts);
+                }
+                (kind, Some(parts)) if kind.starts_with("UNDO") => {
+                    history.applied.remove(&parts);
+                }
+                (_, Some(parts)) => {
+                    history.applied.insert(parts, row);
+                }
+                (_, None) if row.version.is_none() => {
+                    history.repeatable.insert(row.description.as_str(), row);
+                }
+                (_, None) => {}
+            }
+        }
+        history
+    }
+
+    /// Whether Flyway counts `migration` as applied; checksum mismatches, changed repeatables and
+    /// out-of-order versions go into `verdicts`.
+    fn judge(&self, migration: &Migration, verdicts: &mut Verdicts) -> bool {
+        let contents = migration.up.as_ref().map(|f| f.contents.as_str()).unwrap_or_default();
+        if migration.repeatable {
+            let checksum = i64::from(checksum::flyway(contents));
+            let current =
+                self.repeatable.get(migration.name.as_str()).is_some_and(|row| row.checksum == Some(checksum));
+            if !current && self.repeatable.contains_key(migration.name.as_str()) {
+                verdicts.notes.push(format!(
+                    "repeatable migration R__{} changed since it last ran: Flyway runs it again",
+                    migration.name
+                ));
+            }
+            return current;
+        }
+        let Some(parts) = flyway::version_parts(&migration.version) else {
+            return false;
+        };
+        if let Some(row) = self.applied.get(&parts) {
+            let checksum = i64::from(checksum::flyway(contents));
+            if let Some(recorded) = row.checksum.filter(|recorded| *recorded != checksum) {
+                verdicts.mismatches.push(ChecksumMismatch {
+                    migration: migration.version.clone(),
+                    path: migration.up.as_ref().map(|f| f.path.display().to_string()).unwrap_or_default(),
+                    recorded: recorded.to_string(),
+                    file: checksum.to_string(),
+                });
+            }
+            return true;
+        }
+        if self.baseline.as_ref().is_some_and(|b| parts <= *b) {
+            return true;
+        }
+        if self.applied.keys().next_back().is_some_and(|newest| parts < *newest) {
+            verdicts.out_of_order.push(migration.version.clone());
+        }
+        false
+    }
+
+    /// The notes about the history as a whole (baseline, what Flyway does about mismatches and
+    /// out-of-order versions), and the failed row as the dirty state.
+    fn explain(&self, verdicts: &mut Verdicts) {
+        if let Some(baseline) = &self.baseline {
+            let shown: Vec<String> = baseline.iter().map(u128::to_string).collect();
+            verdicts.notes.push(format!(
+                "Flyway's ledger has a baseline at version {}: versions up to it count as applied",
+                shown.join(".")
+            ));
+        }
+        if !verdicts.mismatches.is_empty() {
+            verdicts.notes.push(
+                "`flyway validate` fails on a checksum mismatch until `flyway repair` records the new checksums".into(),
+            );
+        }
+        if !verdicts.out_of_order.is_empty() {
+            verdicts.notes.push(format!(
+                "pending {} older than the newest applied version: Flyway ignores them unless outOfOrder=true",
+                list(&verdicts.out_of_order)
+            ));
+        }
+        if let Some(row) = self.failed {
+            let name = row.version.clone().unwrap_or_else(|| format!("R__{}", row.description));
+            verdicts.dirty = Some(DirtyState {
+                migration: name.clone(),
+                message: format!(
+                    "FAILED: Flyway's ledger records migration {name} ({}) as failed: `flyway migrate` refuses to \
+                     run until `flyway repair` removes the entry, and its changes may be half there",
+                    row.script
+                ),
+            });
+        }
+    }
 }
 
 /// sqlx: a row with `success = false` is a dirty, partially applied migration; a successful row

@@ -302,7 +302,7 @@ fn statement_card(out: &mut String, subject: &Subject<'_>, item: &Risky<'_>) {
         severity_icon(item.worst),
         esc(&item.migration.path),
         statement.line,
-        esc(&statement.kind)
+        esc(statement.kind.as_str())
     );
     if !statement.sql.trim().is_empty() {
         let _ = writeln!(out, "<pre>{}</pre>", esc(&sql_excerpt(&statement.sql, 30, 4000)));

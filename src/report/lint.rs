@@ -124,7 +124,7 @@ pub fn json(report: &LintReport) -> String {
                     line: s.line,
                     column: s.column,
                     sql: &s.sql,
-                    kind: &s.summary.kind,
+                    kind: s.summary.kind.as_str(),
                     actions: &s.summary.actions,
                     executed: false,
                     locks: s

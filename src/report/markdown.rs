@@ -395,7 +395,7 @@ fn statement_detail(out: &mut String, subject: &Subject<'_>, item: &Risky<'_>, p
         "##### {} {} — {}\n",
         severity_icon(item.worst),
         md_code(&location(item)),
-        md_text(&statement.kind)
+        md_text(statement.kind.as_str())
     );
     if !statement.sql.trim().is_empty() {
         out.push_str(&md_fence("sql", &sql_excerpt(&statement.sql, plan.sql_lines, 2000)));

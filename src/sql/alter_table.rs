@@ -5,15 +5,15 @@
 use pg_query::protobuf::{self as pb, AlterTableType, ConstrType, ObjectType};
 use pg_query::NodeEnum;
 
-use super::summary::{object_kind, object_type_sql, range_var, sibling, words_from_enum, Builder};
-use super::{ObjectKind, RelationName};
+use super::summary::{object_kind, range_var, sibling, words_from_enum, Builder};
+use super::{ObjectKind, RelationName, StatementKind};
 use crate::locks::LockMode;
 
 use LockMode::{AccessExclusive, AccessShare, Share, ShareRowExclusive, ShareUpdateExclusive};
 
 pub(crate) fn alter_table(b: &mut Builder, s: &pb::AlterTableStmt) {
     let object_type = ObjectType::try_from(s.objtype).unwrap_or(ObjectType::ObjectTable);
-    b.kind(&format!("ALTER {}", object_type_sql(object_type)));
+    b.kind(StatementKind::Alter(object_type));
     b.if_exists = s.missing_ok;
     let Some(rel) = &s.relation else { return };
     let relation = range_var(rel);
@@ -39,10 +39,33 @@ fn alter_table_cmd(
     table: &RelationName,
     kind: ObjectKind,
 ) -> (String, LockMode) {
-    use AlterTableType as At;
     let def = cmd.def.as_ref().and_then(|d| d.node.as_ref());
-    let subtype = At::try_from(cmd.subtype).unwrap_or(At::Undefined);
-    let simple = |name: &str, mode: LockMode| (name.to_string(), mode);
+    let subtype = AlterTableType::try_from(cmd.subtype).unwrap_or(AlterTableType::Undefined);
+    if let Some(found) = column_cmd(b, subtype, def) {
+        return found;
+    }
+    if let Some(found) = constraint_cmd(b, subtype, def, table) {
+        return found;
+    }
+    if let Some(found) = table_property_cmd(b, subtype, cmd, def, table) {
+        return found;
+    }
+    if let Some(found) = trigger_or_rule_cmd(subtype) {
+        return found;
+    }
+    if let Some(found) = inheritance_or_partition_cmd(b, subtype, def, kind) {
+        return found;
+    }
+    (words_from_enum(subtype.as_str_name().trim_start_matches("AT_")), AccessExclusive)
+}
+
+fn simple(name: &str, mode: LockMode) -> Option<(String, LockMode)> {
+    Some((name.to_string(), mode))
+}
+
+/// Sub-commands on a column: add, drop, default, NOT NULL, type, statistics, storage, identity.
+fn column_cmd(b: &mut Builder, subtype: AlterTableType, def: Option<&NodeEnum>) -> Option<(String, LockMode)> {
+    use AlterTableType as At;
     match subtype {
         At::AtAddColumn | At::AtAddColumnToView => {
             if let Some(NodeEnum::ColumnDef(column)) = def {
@@ -62,16 +85,47 @@ fn alter_table_cmd(
         At::AtSetStorage => simple("SET STORAGE", AccessExclusive),
         At::AtSetCompression => simple("SET COMPRESSION", AccessExclusive),
         At::AtDropColumn => simple("DROP COLUMN", AccessExclusive),
+        At::AtAlterColumnType => simple("ALTER COLUMN TYPE", AccessExclusive),
+        At::AtAlterColumnGenericOptions => simple("ALTER COLUMN OPTIONS", AccessExclusive),
+        At::AtAddIdentity => simple("ADD IDENTITY", AccessExclusive),
+        At::AtSetIdentity => simple("SET IDENTITY", AccessExclusive),
+        At::AtDropIdentity => simple("DROP IDENTITY", AccessExclusive),
+        _ => None,
+    }
+}
+
+/// Sub-commands on a constraint: add, alter, validate, drop.
+fn constraint_cmd(
+    b: &mut Builder,
+    subtype: AlterTableType,
+    def: Option<&NodeEnum>,
+    table: &RelationName,
+) -> Option<(String, LockMode)> {
+    use AlterTableType as At;
+    match subtype {
         At::AtAddConstraint | At::AtReAddConstraint | At::AtReAddDomainConstraint => match def {
-            Some(NodeEnum::Constraint(constraint)) => add_constraint(b, constraint, table),
+            Some(NodeEnum::Constraint(constraint)) => Some(add_constraint(b, constraint, table)),
             _ => simple("ADD CONSTRAINT", AccessExclusive),
         },
         At::AtAddIndexConstraint => simple("ADD CONSTRAINT USING INDEX", AccessExclusive),
         At::AtAlterConstraint => simple("ALTER CONSTRAINT", AccessExclusive),
         At::AtValidateConstraint => simple("VALIDATE CONSTRAINT", ShareUpdateExclusive),
         At::AtDropConstraint => simple("DROP CONSTRAINT", AccessExclusive),
-        At::AtAlterColumnType => simple("ALTER COLUMN TYPE", AccessExclusive),
-        At::AtAlterColumnGenericOptions => simple("ALTER COLUMN OPTIONS", AccessExclusive),
+        _ => None,
+    }
+}
+
+/// Sub-commands on the relation as a whole: owner, clustering, logging, access method, tablespace,
+/// storage parameters, replica identity, row-level security, foreign-table options.
+fn table_property_cmd(
+    b: &mut Builder,
+    subtype: AlterTableType,
+    cmd: &pb::AlterTableCmd,
+    def: Option<&NodeEnum>,
+    table: &RelationName,
+) -> Option<(String, LockMode)> {
+    use AlterTableType as At;
+    match subtype {
         At::AtChangeOwner => simple("OWNER TO", AccessExclusive),
         At::AtClusterOn => {
             b.lock(sibling(table, &cmd.name), ObjectKind::Index, ShareUpdateExclusive);
@@ -86,6 +140,27 @@ fn alter_table_cmd(
         At::AtSetRelOptions => simple("SET (storage parameters)", reloptions_lock(def)),
         At::AtResetRelOptions => simple("RESET (storage parameters)", reloptions_lock(def)),
         At::AtReplaceRelOptions => simple("SET (storage parameters)", AccessExclusive),
+        At::AtReplicaIdentity => {
+            if let Some(NodeEnum::ReplicaIdentityStmt(identity)) = def {
+                if !identity.name.is_empty() {
+                    b.lock(sibling(table, &identity.name), ObjectKind::Index, Share);
+                }
+            }
+            simple("REPLICA IDENTITY", AccessExclusive)
+        }
+        At::AtEnableRowSecurity => simple("ENABLE ROW LEVEL SECURITY", AccessExclusive),
+        At::AtDisableRowSecurity => simple("DISABLE ROW LEVEL SECURITY", AccessExclusive),
+        At::AtForceRowSecurity => simple("FORCE ROW LEVEL SECURITY", AccessExclusive),
+        At::AtNoForceRowSecurity => simple("NO FORCE ROW LEVEL SECURITY", AccessExclusive),
+        At::AtGenericOptions => simple("OPTIONS", AccessExclusive),
+        _ => None,
+    }
+}
+
+/// `ENABLE`/`DISABLE TRIGGER` and `RULE`.
+fn trigger_or_rule_cmd(subtype: AlterTableType) -> Option<(String, LockMode)> {
+    use AlterTableType as At;
+    match subtype {
         At::AtEnableTrig
         | At::AtEnableAlwaysTrig
         | At::AtEnableReplicaTrig
@@ -96,6 +171,20 @@ fn alter_table_cmd(
         }
         At::AtEnableRule | At::AtEnableAlwaysRule | At::AtEnableReplicaRule => simple("ENABLE RULE", AccessExclusive),
         At::AtDisableRule => simple("DISABLE RULE", AccessExclusive),
+        _ => None,
+    }
+}
+
+/// Sub-commands that tie the relation to another one: `INHERIT`, `OF`, `ATTACH`/`DETACH PARTITION`
+/// (which also lock the parent or the partition).
+fn inheritance_or_partition_cmd(
+    b: &mut Builder,
+    subtype: AlterTableType,
+    def: Option<&NodeEnum>,
+    kind: ObjectKind,
+) -> Option<(String, LockMode)> {
+    use AlterTableType as At;
+    match subtype {
         At::AtAddInherit => {
             if let Some(NodeEnum::RangeVar(parent)) = def {
                 b.lock(range_var(parent), ObjectKind::Table, ShareUpdateExclusive);
@@ -110,51 +199,37 @@ fn alter_table_cmd(
         }
         At::AtAddOf => simple("OF", AccessExclusive),
         At::AtDropOf => simple("NOT OF", AccessExclusive),
-        At::AtReplicaIdentity => {
-            if let Some(NodeEnum::ReplicaIdentityStmt(identity)) = def {
-                if !identity.name.is_empty() {
-                    b.lock(sibling(table, &identity.name), ObjectKind::Index, Share);
-                }
-            }
-            simple("REPLICA IDENTITY", AccessExclusive)
-        }
-        At::AtEnableRowSecurity => simple("ENABLE ROW LEVEL SECURITY", AccessExclusive),
-        At::AtDisableRowSecurity => simple("DISABLE ROW LEVEL SECURITY", AccessExclusive),
-        At::AtForceRowSecurity => simple("FORCE ROW LEVEL SECURITY", AccessExclusive),
-        At::AtNoForceRowSecurity => simple("NO FORCE ROW LEVEL SECURITY", AccessExclusive),
-        At::AtGenericOptions => simple("OPTIONS", AccessExclusive),
         At::AtAttachPartition => {
             if let Some(partition) = partition_name(def) {
                 b.lock(partition, kind, AccessExclusive);
             }
             simple("ATTACH PARTITION", ShareUpdateExclusive)
         }
-        At::AtDetachPartition => {
-            let concurrent = matches!(def, Some(NodeEnum::PartitionCmd(p)) if p.concurrent);
-            let mode = if concurrent { ShareUpdateExclusive } else { AccessExclusive };
-            if let Some(partition) = partition_name(def) {
-                b.lock(partition, kind, mode);
-            }
-            if concurrent {
-                b.concurrently = true;
-                b.not_in_transaction(
-                    "ALTER TABLE … DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block",
-                );
-                simple("DETACH PARTITION CONCURRENTLY", mode)
-            } else {
-                simple("DETACH PARTITION", mode)
-            }
-        }
+        At::AtDetachPartition => Some(detach_partition(b, def, kind)),
         At::AtDetachPartitionFinalize => {
             if let Some(partition) = partition_name(def) {
                 b.lock(partition, kind, ShareUpdateExclusive);
             }
             simple("DETACH PARTITION FINALIZE", ShareUpdateExclusive)
         }
-        At::AtAddIdentity => simple("ADD IDENTITY", AccessExclusive),
-        At::AtSetIdentity => simple("SET IDENTITY", AccessExclusive),
-        At::AtDropIdentity => simple("DROP IDENTITY", AccessExclusive),
-        other => (words_from_enum(other.as_str_name().trim_start_matches("AT_")), AccessExclusive),
+        _ => None,
+    }
+}
+
+/// `DETACH PARTITION [CONCURRENTLY]`: the concurrent form takes only SHARE UPDATE EXCLUSIVE and
+/// cannot run inside a transaction block.
+fn detach_partition(b: &mut Builder, def: Option<&NodeEnum>, kind: ObjectKind) -> (String, LockMode) {
+    let concurrent = matches!(def, Some(NodeEnum::PartitionCmd(p)) if p.concurrent);
+    let mode = if concurrent { ShareUpdateExclusive } else { AccessExclusive };
+    if let Some(partition) = partition_name(def) {
+        b.lock(partition, kind, mode);
+    }
+    if concurrent {
+        b.concurrently = true;
+        b.not_in_transaction("ALTER TABLE … DETACH PARTITION … CONCURRENTLY cannot run inside a transaction block");
+        ("DETACH PARTITION CONCURRENTLY".to_string(), mode)
+    } else {
+        ("DETACH PARTITION".to_string(), mode)
     }
 }
 

@@ -9,11 +9,17 @@ use crate::error::{Error, Location, Result};
 use crate::locks::LockMode;
 
 mod alter_table;
+mod describe;
 mod directive;
 mod functions;
+mod kind;
 mod locate;
 mod summary;
 mod tree;
+
+pub use kind::StatementKind;
+/// pg_query's object types, which [`StatementKind::Create`], `Alter` and `Drop` carry.
+pub use pg_query::protobuf::ObjectType;
 
 /// A relation name as the SQL wrote it (schema only when written).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -178,8 +184,9 @@ pub enum Execution {
 /// What the parser tells about one statement.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Summary {
-    /// The command, upper case, as a DBA says it: `ALTER TABLE`, `CREATE INDEX`, `UPDATE`, `DO`.
-    pub kind: String,
+    /// The command, as a DBA says it: `ALTER TABLE`, `CREATE INDEX`, `UPDATE`, `DO` (serialised as
+    /// that upper-case text).
+    pub kind: StatementKind,
     /// For `ALTER TABLE` and friends, each sub-command: `ADD COLUMN`, `ALTER COLUMN TYPE`,
     /// `SET NOT NULL`, `ADD CONSTRAINT FOREIGN KEY NOT VALID`, `VALIDATE CONSTRAINT`, …
     pub actions: Vec<String>,

@@ -697,7 +697,7 @@ impl Tracer {
         trace.catalog_changes =
             observe::catalog_changes(&relations_before, &relations_after, &schema_before, &schema_after);
 
-        if matches!(summary.kind.as_str(), "SET" | "RESET") {
+        if summary.kind.changes_session_settings() {
             self.reassert_timeouts().await?;
         }
         Ok(trace)
@@ -974,65 +974,13 @@ struct ObservationScope {
 impl ObservationScope {
     fn of(statement: &Statement) -> Self {
         let summary = &statement.summary;
-        const DATA_ONLY: &[&str] = &["INSERT", "UPDATE", "DELETE", "MERGE", "SELECT", "COPY"];
-        const CATALOG_ONLY: &[&str] = &[
-            "COMMENT",
-            "GRANT",
-            "REVOKE",
-            "CREATE TRIGGER",
-            "CREATE FUNCTION",
-            "CREATE PROCEDURE",
-            "CREATE POLICY",
-            "ALTER POLICY",
-            "DROP POLICY",
-            "SET",
-            "RESET",
-            "SHOW",
-            "ANALYZE",
-            "LOCK TABLE",
-            "CREATE STATISTICS",
-            "SECURITY LABEL",
-            "CREATE RULE",
-            "DROP RULE",
-            "SAVEPOINT",
-            "RELEASE",
-            "ROLLBACK TO",
-            "ALTER FUNCTION",
-            "CREATE SCHEMA",
-            "CREATE TYPE",
-            "CREATE EXTENSION",
-            "CREATE SEQUENCE",
-            "ALTER SEQUENCE",
-        ];
-        const SCHEMA_CHANGING: &[&str] = &[
-            "ALTER TABLE",
-            "CREATE INDEX",
-            "DROP INDEX",
-            "ALTER INDEX",
-            "CREATE TABLE",
-            "CREATE TABLE AS",
-            "DROP TABLE",
-            "CREATE MATERIALIZED VIEW",
-            "REINDEX",
-            "ALTER TYPE",
-            "DROP TYPE",
-            "ALTER DOMAIN",
-            "DROP DOMAIN",
-            "DROP SEQUENCE",
-            "DROP FUNCTION",
-            "DROP SCHEMA",
-            "DROP EXTENSION",
-            "TRUNCATE",
-            "CLUSTER",
-        ];
-        let kind = summary.kind.as_str();
         if summary.opaque {
             return ObservationScope { relations: true, schema: false };
         }
-        if DATA_ONLY.contains(&kind) || CATALOG_ONLY.contains(&kind) {
+        if summary.kind.only_reads_or_writes_rows() || summary.kind.only_changes_catalog_or_session() {
             return ObservationScope { relations: false, schema: false };
         }
-        ObservationScope { relations: true, schema: SCHEMA_CHANGING.contains(&kind) }
+        ObservationScope { relations: true, schema: summary.kind.may_change_table_definitions() }
     }
 }
 
@@ -1040,44 +988,7 @@ impl ObservationScope {
 /// column filled for existing rows, a trigger, a function): everything but plain DDL that stores
 /// no values.
 fn may_advance_sequences(statement: &Statement) -> bool {
-    const CANNOT: &[&str] = &[
-        "CREATE INDEX",
-        "DROP INDEX",
-        "ALTER INDEX",
-        "REINDEX",
-        "COMMENT",
-        "CREATE FUNCTION",
-        "CREATE PROCEDURE",
-        "DROP FUNCTION",
-        "CREATE VIEW",
-        "DROP VIEW",
-        "DROP TABLE",
-        "GRANT",
-        "REVOKE",
-        "SET",
-        "RESET",
-        "SHOW",
-        "CREATE TRIGGER",
-        "DROP TRIGGER",
-        "CREATE SCHEMA",
-        "DROP SCHEMA",
-        "CREATE TYPE",
-        "ALTER TYPE",
-        "CREATE SEQUENCE",
-        "ANALYZE",
-        "LOCK TABLE",
-        "SAVEPOINT",
-        "RELEASE",
-        "ROLLBACK TO",
-        "CLUSTER",
-        "VACUUM",
-        "CREATE EXTENSION",
-        "CREATE TABLE",
-        "CREATE STATISTICS",
-        "CREATE POLICY",
-        "CREATE RULE",
-    ];
-    statement.summary.opaque || !CANNOT.contains(&statement.summary.kind.as_str())
+    statement.summary.opaque || statement.summary.kind.may_advance_sequences()
 }
 
 /// `COPY … TO STDOUT`: the rows would stream to lockscope, which has nowhere to put them.

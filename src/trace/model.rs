@@ -154,7 +154,7 @@ pub struct StatementTrace {
     pub line: usize,
     pub column: usize,
     pub sql: String,
-    pub kind: String,
+    pub kind: crate::sql::StatementKind,
     pub actions: Vec<String>,
     pub executed: bool,
     /// Why it was not executed, when it was not.

@@ -7,6 +7,7 @@
 use crate::analyze::rules::index_usage as entries;
 use crate::analyze::{Assessment, Finding, Rule, Severity, Status};
 use crate::introspect::{IndexInfo, Introspection};
+use crate::sql::{ObjectType, StatementKind};
 use crate::trace::{StatementTrace, Trace};
 
 /// Usage counts younger than this are too short a window to call an index unused.
@@ -54,7 +55,7 @@ pub fn check(
             .migrations
             .iter()
             .flat_map(|m| &m.statements)
-            .filter(|s| s.kind == "CREATE INDEX" && !s.executed)
+            .filter(|s| s.kind == StatementKind::Create(ObjectType::ObjectIndex) && !s.executed)
             .filter_map(|s| index_shape(&s.sql))
             .map(|shape| (shape.table, shape.columns)),
     );
@@ -125,7 +126,7 @@ fn index_named<'a>(usage: &'a Introspection, qualified: &str) -> Option<&'a Inde
 /// Indexes the statement drops: `DROP INDEX` (its lock on the index) or a dropped constraint's index.
 fn dropped_indexes(statement: &StatementTrace, usage: &Introspection, since: &str, found: &mut Vec<Finding>) {
     let mut names: Vec<String> = Vec::new();
-    if statement.kind == "DROP INDEX" {
+    if statement.kind == StatementKind::Drop(ObjectType::ObjectIndex) {
         names.extend(statement.locks.iter().filter(|l| l.relkind == "index").map(|l| l.relation.clone()));
     }
     names.extend(
@@ -217,7 +218,7 @@ fn index_shape(sql: &str) -> Option<IndexShape> {
 
 /// A new index whose columns equal, or are a leading part of, an existing index's on the same table.
 fn duplicate_index(statement: &StatementTrace, existing: &Introspection, found: &mut Vec<Finding>) {
-    if statement.kind != "CREATE INDEX" {
+    if statement.kind != StatementKind::Create(ObjectType::ObjectIndex) {
         return;
     }
     let Some(new) = index_shape(&statement.sql) else { return };

@@ -39,7 +39,10 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
     };
     let statements = cx.file.statements();
     for (index, other) in statements.iter().enumerate() {
-        if index == cx.index || !cx.file.same_transaction(index, cx.index) || other.summary.kind.starts_with("LOCK") {
+        if index == cx.index
+            || !cx.file.same_transaction(index, cx.index)
+            || other.summary.kind == StatementKind::LockTable
+        {
             continue;
         }
         let Some(lock) =
@@ -49,7 +52,8 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
         else {
             continue;
         };
-        if matches!(other.summary.kind.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "SELECT") {
+        use StatementKind::{Delete, Insert, Merge, Select, Update};
+        if matches!(other.summary.kind, Insert | Update | Delete | Merge | Select) {
             continue;
         }
         let (message, severity) =

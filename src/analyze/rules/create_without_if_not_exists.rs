@@ -18,19 +18,24 @@ pub const RULE: Rule = Rule {
     check: Check::Statement(check),
 };
 
-const GUARDED: &[&str] = &[
-    "CREATE TABLE",
-    "CREATE INDEX",
-    "CREATE SEQUENCE",
-    "CREATE SCHEMA",
-    "CREATE EXTENSION",
-    "CREATE MATERIALIZED VIEW",
-    "CREATE TABLE AS",
-];
+fn guarded(kind: &StatementKind) -> bool {
+    use ObjectType as O;
+    matches!(
+        kind,
+        StatementKind::Create(
+            O::ObjectTable
+                | O::ObjectIndex
+                | O::ObjectSequence
+                | O::ObjectSchema
+                | O::ObjectExtension
+                | O::ObjectMatview
+        ) | StatementKind::CreateTableAs
+    )
+}
 
 fn check(cx: &Cx<'_>) -> Vec<Hit> {
     let summary = &cx.statement.summary;
-    if summary.if_exists || !GUARDED.contains(&summary.kind.as_str()) {
+    if summary.if_exists || !guarded(&summary.kind) {
         return Vec::new();
     }
     // An index without a name cannot say IF NOT EXISTS; and a concurrent build should not (LS135:

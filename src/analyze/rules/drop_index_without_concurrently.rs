@@ -21,7 +21,7 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Cx<'_>) -> Vec<Hit> {
     let summary = &cx.statement.summary;
-    if summary.kind != "DROP INDEX" || summary.concurrently {
+    if summary.kind != StatementKind::Drop(ObjectType::ObjectIndex) || summary.concurrently {
         return Vec::new();
     }
     summary

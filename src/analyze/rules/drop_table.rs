@@ -21,7 +21,7 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Cx<'_>) -> Vec<Hit> {
     let summary = &cx.statement.summary;
-    if summary.kind != "DROP TABLE" {
+    if summary.kind != StatementKind::Drop(ObjectType::ObjectTable) {
         return Vec::new();
     }
     summary

@@ -20,7 +20,7 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Cx<'_>) -> Vec<Hit> {
     let summary = &cx.statement.summary;
-    if summary.kind.starts_with("DROP ") && !summary.if_exists {
+    if summary.kind.is_drop() && !summary.if_exists {
         let what = summary.targets.first().map(|t| format!(" {t}")).unwrap_or_default();
         return vec![Hit::new(format!("{}{what} without IF EXISTS: the migration cannot be re-run", summary.kind))];
     }

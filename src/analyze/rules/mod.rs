@@ -109,7 +109,7 @@ mod prelude {
     pub(super) use crate::analyze::context::{is_bookkeeping, needs_own_transaction, Cx, Expect, FileCx, Hit};
     pub(super) use crate::analyze::{Severity, Status};
     pub(super) use crate::locks::LockMode;
-    pub(super) use crate::sql::RelationName;
+    pub(super) use crate::sql::{ObjectType, RelationName, StatementKind};
 }
 
 /// Shortcuts for the rules' own tests: lint SQL written in the test.

@@ -26,10 +26,10 @@ fn check(cx: &Cx<'_>) -> Vec<Hit> {
     let pg = cx.pg();
     let mut needs: Vec<(u32, &str)> = Vec::new();
     let summary = &cx.statement.summary;
-    if summary.kind == "REINDEX" && summary.concurrently {
+    if summary.kind == StatementKind::Reindex && summary.concurrently {
         needs.push((12, "REINDEX CONCURRENTLY"));
     }
-    if summary.kind == "MERGE" {
+    if summary.kind == StatementKind::Merge {
         needs.push((15, "MERGE"));
     }
     if let Some(NodeEnum::IndexStmt(index)) = cx.ast() {

@@ -21,7 +21,7 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Cx<'_>) -> Vec<Hit> {
     let summary = &cx.statement.summary;
-    if summary.kind != "REINDEX" || summary.concurrently {
+    if summary.kind != StatementKind::Reindex || summary.concurrently {
         return Vec::new();
     }
     let what = summary.actions.first().map(String::as_str).unwrap_or("");

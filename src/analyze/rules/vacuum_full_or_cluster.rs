@@ -21,9 +21,9 @@ pub const RULE: Rule = Rule {
 
 fn check(cx: &Cx<'_>) -> Vec<Hit> {
     let summary = &cx.statement.summary;
-    let what = match summary.kind.as_str() {
-        "VACUUM" if summary.actions.iter().any(|a| a == "FULL") => "VACUUM FULL",
-        "CLUSTER" => "CLUSTER",
+    let what = match summary.kind {
+        StatementKind::Vacuum if summary.actions.iter().any(|a| a == "FULL") => "VACUUM FULL",
+        StatementKind::Cluster => "CLUSTER",
         _ => return Vec::new(),
     };
     if summary.locks.is_empty() {
