@@ -674,3 +674,52 @@ async fn a_command_that_overrides_pgappname_is_found_by_its_tcp_socket_or_by_ses
     assert_still_open(&db, blocker_pid).await;
     common::execute(&mut blocker, "COMMIT").await;
 }
+
+#[tokio::test]
+async fn without_a_terminal_plain_lines_name_the_lock_the_command_already_holds_before_its_cancel() {
+    let db = common::fresh_database().await;
+    let files = files();
+    let (mut blocker, _) = table_and_blocker(&db).await;
+    let mut setup = db.connect().await;
+    common::execute(&mut setup, "CREATE TABLE customers (id int)").await;
+    // One transaction: the first ALTER takes customers, the second waits behind the blocker.
+    let migration = write(
+        &files.root,
+        "two_tables.sql",
+        "ALTER TABLE customers ADD COLUMN vip boolean;\nALTER TABLE items ADD COLUMN note text;\n",
+    );
+    let mut cmd = lockscope();
+    cmd.arg("run")
+        .args(["--database-url", &db.url, "--format", "json", "--interval", "100ms"])
+        .args(["--max-wait", "1s", "--retries", "0", "--lock-timeout", "1min"])
+        .arg("--output")
+        .arg(&files.report)
+        .arg("--")
+        .args(psql_args(&migration, &db.url))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let output = tokio::time::timeout(HANG_GUARD, cmd.output()).await.expect("lockscope hung").expect("runs");
+    assert_eq!(output.status.code(), Some(3), "psql's exit code after the cancel");
+    common::execute(&mut blocker, "COMMIT").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let at =
+        |text: &str| lines.iter().position(|line| line.contains(text)).unwrap_or_else(|| panic!("{text}:\n{stderr}"));
+    let holds = at("now holds AccessExclusiveLock on public.customers (transaction open ");
+    assert!(lines[holds].starts_with("lockscope: pid "), "{stderr}");
+    assert!(holds < at("pg_cancel_backend:"), "the held lock is named before the cancel:\n{stderr}");
+    assert_eq!(
+        lines.iter().filter(|line| line.contains("now holds AccessExclusiveLock on public.customers")).count(),
+        1,
+        "named once, when it changed:\n{stderr}"
+    );
+    assert!(!stderr.contains("lockscope run — attempt"), "no panel without a terminal:\n{stderr}");
+    let mut conn = db.connect().await;
+    let vip = scalar_i64(
+        &mut conn,
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'vip'",
+    )
+    .await;
+    assert_eq!(vip, 0, "the cancelled transaction rolled back its first ALTER too");
+}

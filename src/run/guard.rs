@@ -166,6 +166,7 @@ mod tests {
             }),
             blocked_by: blocked_by.to_vec(),
             queued_behind,
+            holds: Vec::new(),
         }
     }
 

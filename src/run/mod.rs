@@ -12,6 +12,7 @@ pub mod child;
 pub mod control;
 pub mod discover;
 pub mod guard;
+pub mod held;
 pub mod live;
 pub mod observe;
 pub mod report;
@@ -169,6 +170,20 @@ struct Session<'a> {
     last_queue: BTreeMap<(i32, i64), usize>,
     /// The live panel (a terminal) or plain lines.
     live: live::Live,
+    /// Since when the command's sessions hold their locks, as seen (this attempt).
+    held: held::HeldSince,
+}
+
+/// What one attempt has seen so far.
+struct Watching {
+    attempt: Attempt,
+    /// The PGAPPNAME tag of this attempt.
+    application_name: String,
+    /// (pid, backend_start) → the session as found.
+    known: BTreeMap<(i32, i64), ChildSession>,
+    /// Statements already announced as waiting: (pid, query_start).
+    announced_waits: BTreeSet<(i32, i64)>,
+    thresholds: Thresholds,
 }
 
 /// The final state of the attempt loop.
@@ -238,6 +253,7 @@ impl<'a> Session<'a> {
             last_progress: BTreeMap::new(),
             last_queue: BTreeMap::new(),
             live: live::Live::for_stderr(options.quiet),
+            held: held::HeldSince::default(),
         })
     }
 
@@ -272,130 +288,156 @@ impl<'a> Session<'a> {
                 }
                 Ended::Exited(ended) => ended,
             };
-            attempt.exit_code = Some(ended.code);
-            let cancelled: Vec<String> = attempt
-                .cancellations
-                .iter()
-                .filter(|c| c.cancelled)
-                .map(|c| c.statement.clone().unwrap_or_default())
-                .collect();
-            attempt.outcome = if ended.code == 0 {
-                "succeeded"
-            } else if !cancelled.is_empty() {
-                "cancelled"
-            } else if ended.lock_timeout {
-                "lock_timeout"
-            } else {
-                "failed"
-            }
-            .into();
-            self.event(
-                number,
-                "exited",
-                format!("attempt {number}: the command exited with {} ({})", ended.code, attempt.outcome),
-                None,
-            );
+            let cancelled = self.conclude(&mut attempt, ended);
             if ended.code == 0 || !(attempt.outcome == "cancelled" || attempt.outcome == "lock_timeout") {
                 let outcome = if ended.code == 0 { "succeeded" } else { "failed" };
                 self.report.attempts.push(attempt);
                 return Ok(Final::Exit(ended.code, outcome));
             }
-            let invalid_after = self.control.invalid_indexes().await.unwrap_or_default();
-            // Only an index the cancelled statement names is the attempt's (another session may be
-            // building one concurrently right now); after the server's own lock_timeout, lockscope
-            // has no statement text and looks at the migration files instead.
-            let named_in: Vec<String> = if cancelled.is_empty() {
-                self.migrations.iter().flatten().filter_map(|m| m.up.as_ref().map(|up| up.text.clone())).collect()
-            } else {
-                cancelled.clone()
-            };
-            let named = |index: &String| {
-                let bare = index.rsplit('.').next().unwrap_or(index).trim_matches('"').to_lowercase();
-                named_in.iter().any(|statement| statement.to_lowercase().contains(&bare))
-            };
-            let new_invalid: Vec<String> =
-                invalid_after.into_iter().filter(|index| !invalid_before.contains(index) && named(index)).collect();
-            for index in &new_invalid {
-                self.event(
-                    number,
-                    "invalid_index",
-                    format!("the cancelled statement left INVALID index {index}"),
-                    None,
-                );
-            }
+            let new_invalid = self.invalid_indexes_left(number, &cancelled, &invalid_before).await;
             attempt.invalid_indexes = new_invalid.clone();
-            let verdict = if number > self.options.retries {
-                Verdict::Stop {
-                    why: format!("no retries left (--retries {})", self.options.retries),
-                    what_to_do: "run the command again once the blocking transaction has ended".into(),
-                }
-            } else {
-                let ledger = match self.runner.tool {
-                    Some(tool) => ledger::read(&self.target, tool, false).await.ok(),
-                    None => None,
-                };
-                retry::decide(&Facts {
-                    runner: &self.runner,
-                    ledger: ledger.as_ref(),
-                    migrations: self.migrations.as_deref(),
-                    cancelled_statements: &cancelled,
-                    fix_dirty: self.options.fix_dirty,
-                    retry_without_ledger: self.options.retry_without_ledger,
-                    new_invalid_indexes: &new_invalid,
-                    drop_invalid: self.options.drop_invalid,
-                })
-            };
+            let verdict = self.retry_verdict(number, &cancelled, &new_invalid).await;
             self.event(number, "retry_decision", format!("attempt {number}: {}", verdict_line(&verdict)), None);
             attempt.retry = Some(verdict.clone());
             self.report.attempts.push(attempt);
-            match verdict {
-                Verdict::Stop { .. } => return Ok(Final::Exit(ended.code, "cancelled")),
-                Verdict::FixDirtyThenRetry { table, version, reset_to, .. } => {
-                    let reset = self.control.reset_golang_migrate(&table, &version, reset_to.as_deref()).await?;
-                    self.event(
-                        number,
-                        "ledger_reset",
-                        format!(
-                            "--fix-dirty: {table} {} from dirty {version} to {}",
-                            if reset { "reset" } else { "was no longer dirty; left" },
-                            reset_to.as_deref().unwrap_or("no version")
-                        ),
-                        None,
-                    );
-                }
-                Verdict::Retry { .. } => {}
+            if !self.prepare_retry(number, verdict, &new_invalid).await? {
+                return Ok(Final::Exit(ended.code, "cancelled"));
             }
-            if self.options.drop_invalid {
-                for index in &new_invalid {
-                    if let Err(err) = self.control.drop_index_concurrently(index).await {
-                        self.event(
-                            number,
-                            "invalid_index_drop_failed",
-                            format!("--drop-invalid: {err}; not retrying"),
-                            None,
-                        );
-                        return Ok(Final::Exit(ended.code, "cancelled"));
-                    }
-                    self.event(
-                        number,
-                        "invalid_index_dropped",
-                        format!("--drop-invalid: DROP INDEX CONCURRENTLY {index}"),
-                        None,
-                    );
-                }
+            if let Some(interrupted) = self.back_off(number).await {
+                return Ok(interrupted);
             }
-            let delay = self.options.backoff.delay(number, fastrand::f64());
+        }
+    }
+
+    /// Records how an attempt that exited ended (`exited` event); returns the statements
+    /// lockscope cancelled in it.
+    fn conclude(&mut self, attempt: &mut Attempt, ended: child::Ended) -> Vec<String> {
+        let number = attempt.number;
+        attempt.exit_code = Some(ended.code);
+        let cancelled: Vec<String> = attempt
+            .cancellations
+            .iter()
+            .filter(|c| c.cancelled)
+            .map(|c| c.statement.clone().unwrap_or_default())
+            .collect();
+        attempt.outcome = if ended.code == 0 {
+            "succeeded"
+        } else if !cancelled.is_empty() {
+            "cancelled"
+        } else if ended.lock_timeout {
+            "lock_timeout"
+        } else {
+            "failed"
+        }
+        .into();
+        self.event(
+            number,
+            "exited",
+            format!("attempt {number}: the command exited with {} ({})", ended.code, attempt.outcome),
+            None,
+        );
+        cancelled
+    }
+
+    /// INVALID indexes the cancelled attempt left: new since `before`, and named by a cancelled
+    /// statement (`invalid_index` events).
+    async fn invalid_indexes_left(&mut self, number: u32, cancelled: &[String], before: &[String]) -> Vec<String> {
+        let after = self.control.invalid_indexes().await.unwrap_or_default();
+        // Only an index the cancelled statement names is the attempt's (another session may be
+        // building one concurrently right now); after the server's own lock_timeout, lockscope
+        // has no statement text and looks at the migration files instead.
+        let named_in: Vec<String> = if cancelled.is_empty() {
+            self.migrations.iter().flatten().filter_map(|m| m.up.as_ref().map(|up| up.text.clone())).collect()
+        } else {
+            cancelled.to_vec()
+        };
+        let named = |index: &String| {
+            let bare = index.rsplit('.').next().unwrap_or(index).trim_matches('"').to_lowercase();
+            named_in.iter().any(|statement| statement.to_lowercase().contains(&bare))
+        };
+        let new_invalid: Vec<String> =
+            after.into_iter().filter(|index| !before.contains(index) && named(index)).collect();
+        for index in &new_invalid {
+            self.event(number, "invalid_index", format!("the cancelled statement left INVALID index {index}"), None);
+        }
+        new_invalid
+    }
+
+    /// Whether the cancelled attempt may run again: retries left, then the ledger ([`retry::decide`]).
+    async fn retry_verdict(&self, number: u32, cancelled: &[String], new_invalid: &[String]) -> Verdict {
+        if number > self.options.retries {
+            return Verdict::Stop {
+                why: format!("no retries left (--retries {})", self.options.retries),
+                what_to_do: "run the command again once the blocking transaction has ended".into(),
+            };
+        }
+        let ledger = match self.runner.tool {
+            Some(tool) => ledger::read(&self.target, tool, false).await.ok(),
+            None => None,
+        };
+        retry::decide(&Facts {
+            runner: &self.runner,
+            ledger: ledger.as_ref(),
+            migrations: self.migrations.as_deref(),
+            cancelled_statements: cancelled,
+            fix_dirty: self.options.fix_dirty,
+            retry_without_ledger: self.options.retry_without_ledger,
+            new_invalid_indexes: new_invalid,
+            drop_invalid: self.options.drop_invalid,
+        })
+    }
+
+    /// Carries out what the verdict needs before a retry (`--fix-dirty`'s ledger reset,
+    /// `--drop-invalid`'s DROP INDEX CONCURRENTLY). `false`: no retry.
+    async fn prepare_retry(&mut self, number: u32, verdict: Verdict, new_invalid: &[String]) -> Result<bool> {
+        match verdict {
+            Verdict::Stop { .. } => return Ok(false),
+            Verdict::FixDirtyThenRetry { table, version, reset_to, .. } => {
+                let reset = self.control.reset_golang_migrate(&table, &version, reset_to.as_deref()).await?;
+                self.event(
+                    number,
+                    "ledger_reset",
+                    format!(
+                        "--fix-dirty: {table} {} from dirty {version} to {}",
+                        if reset { "reset" } else { "was no longer dirty; left" },
+                        reset_to.as_deref().unwrap_or("no version")
+                    ),
+                    None,
+                );
+            }
+            Verdict::Retry { .. } => {}
+        }
+        if !self.options.drop_invalid {
+            return Ok(true);
+        }
+        for index in new_invalid {
+            if let Err(err) = self.control.drop_index_concurrently(index).await {
+                self.event(number, "invalid_index_drop_failed", format!("--drop-invalid: {err}; not retrying"), None);
+                return Ok(false);
+            }
             self.event(
                 number,
-                "backoff",
-                format!("waiting {} before attempt {}", human_duration(delay.as_secs_f64()), number + 1),
+                "invalid_index_dropped",
+                format!("--drop-invalid: DROP INDEX CONCURRENTLY {index}"),
                 None,
             );
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = self.sigint.recv() => return Ok(self.interrupted_between(number)),
-                _ = self.sigterm.recv() => return Ok(self.interrupted_between(number)),
-            }
+        }
+        Ok(true)
+    }
+
+    /// Waits the backoff before the next attempt; `Some` when interrupted meanwhile.
+    async fn back_off(&mut self, number: u32) -> Option<Final> {
+        let delay = self.options.backoff.delay(number, fastrand::f64());
+        self.event(
+            number,
+            "backoff",
+            format!("waiting {} before attempt {}", human_duration(delay.as_secs_f64()), number + 1),
+            None,
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => None,
+            _ = self.sigint.recv() => Some(self.interrupted_between(number)),
+            _ = self.sigterm.recv() => Some(self.interrupted_between(number)),
         }
     }
 
@@ -496,7 +538,54 @@ impl Session<'_> {
     /// Runs the command once, guarding it until it exits (or Ctrl-C).
     async fn attempt(&mut self, number: u32, pending_before: Option<Vec<String>>) -> Result<(Ended, Attempt)> {
         let application_name = format!("lockscope-run-{}-{}-{number}", std::process::id(), self.token);
-        let mut env = vec![("PGAPPNAME".to_string(), application_name.clone())];
+        let env = self.child_env(&application_name);
+        let attempt = Attempt {
+            number,
+            started_at: rfc3339_now(),
+            application_name: application_name.clone(),
+            pending_before,
+            preflight: std::mem::take(&mut self.pending_preflight),
+            ..Attempt::default()
+        };
+        let started = Instant::now();
+        let mut running = child::spawn(&self.options.command, &env, self.live.child_output(), self.live.relay())?;
+        self.event(
+            number,
+            "started",
+            format!(
+                "attempt {number}: started {} (pid {}, PGAPPNAME={application_name})",
+                self.report.command.join(" "),
+                running.pid()
+            ),
+            None,
+        );
+        self.held.clear();
+        let mut watching = Watching {
+            attempt,
+            application_name,
+            known: BTreeMap::new(),
+            announced_waits: BTreeSet::new(),
+            thresholds: Thresholds { max_wait: self.options.max_wait, max_queue: self.options.max_queue },
+        };
+        let mut ticker = tokio::time::interval(self.options.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let ended = loop {
+            tokio::select! {
+                ended = running.wait() => break Ended::Exited(ended?),
+                _ = self.sigint.recv() => break self.interrupt(number, &mut running, &watching.known).await,
+                _ = self.sigterm.recv() => break self.interrupt(number, &mut running, &watching.known).await,
+                _ = ticker.tick() => self.tick(&running, &mut watching).await,
+            }
+        };
+        let mut attempt = watching.attempt;
+        attempt.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        attempt.sessions = watching.known.into_values().collect();
+        Ok((ended, attempt))
+    }
+
+    /// The variables the command gets: its PGAPPNAME tag, and the lock_timeout backstop.
+    fn child_env(&self, application_name: &str) -> Vec<(String, String)> {
+        let mut env = vec![("PGAPPNAME".to_string(), application_name.to_string())];
         // PGOPTIONS becomes the startup `options` packet: libpq (https://www.postgresql.org/docs/current/libpq-envars.html),
         // lib/pq (`parseEnviron` in lib/pq conn.go: PGOPTIONS → options) and recent pgx v5 (`parseEnvSettings`
         // in jackc/pgx pgconn/config.go; older releases lack it) read it. A backstop only: lockscope's own
@@ -509,130 +598,108 @@ impl Session<'_> {
                 if existing.trim().is_empty() { injected } else { format!("{existing} {injected}") },
             ));
         }
-        let mut attempt = Attempt {
-            number,
-            started_at: rfc3339_now(),
-            application_name: application_name.clone(),
-            pending_before,
-            preflight: std::mem::take(&mut self.pending_preflight),
-            ..Attempt::default()
-        };
-        let started = Instant::now();
-        let mut running = child::spawn(&self.options.command, &env)?;
-        self.event(
-            number,
-            "started",
-            format!(
-                "attempt {number}: started {} (pid {}, PGAPPNAME={application_name})",
-                self.report.command.join(" "),
-                running.pid()
-            ),
-            None,
-        );
-        // (pid, backend_start) → the session as found.
-        let mut known: BTreeMap<(i32, i64), ChildSession> = BTreeMap::new();
-        let mut announced_waits: BTreeSet<(i32, i64)> = BTreeSet::new();
-        let thresholds = Thresholds { max_wait: self.options.max_wait, max_queue: self.options.max_queue };
-        let mut ticker = tokio::time::interval(self.options.interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let ended = loop {
-            tokio::select! {
-                ended = running.wait() => break Ended::Exited(ended?),
-                _ = self.sigint.recv() => break self.interrupt(number, &mut running, &known).await,
-                _ = self.sigterm.recv() => break self.interrupt(number, &mut running, &known).await,
-                _ = ticker.tick() => {
-                    self.tick(number, &running, &application_name, &mut known, &mut announced_waits, &mut attempt, thresholds).await;
-                }
-            }
-        };
-        attempt.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        attempt.sessions = known.into_values().collect();
-        Ok((ended, attempt))
+        env
     }
 
-    /// One look: find the command's sessions, sample, cancel what waits too long.
-    #[allow(clippy::too_many_arguments)]
-    async fn tick(
-        &mut self,
-        number: u32,
-        running: &child::Running,
-        application_name: &str,
-        known: &mut BTreeMap<(i32, i64), ChildSession>,
-        announced_waits: &mut BTreeSet<(i32, i64)>,
-        attempt: &mut Attempt,
-        thresholds: Thresholds,
-    ) {
+    /// One look: find the command's sessions, sample, show what changed, cancel what waits too
+    /// long.
+    async fn tick(&mut self, running: &child::Running, watching: &mut Watching) {
+        let Some(present) = self.find_sessions(running, watching).await else { return };
+        let Some(observation) = self.observe(watching.attempt.number).await else { return };
+        self.announce_waits(watching, &observation, &present);
+        self.show_changes(watching, &observation, &present);
+        let plans = self.guard.plan(&observation, &present, watching.thresholds, Instant::now());
+        for plan in plans {
+            self.cancel(watching, plan).await;
+        }
+    }
+
+    /// The pids of the command's sessions now (`None`: the sessions could not be listed); new
+    /// ones are recorded with how they were found.
+    async fn find_sessions(&mut self, running: &child::Running, watching: &mut Watching) -> Option<BTreeSet<i32>> {
+        let number = watching.attempt.number;
         let sessions = match self.control.sessions().await {
             Ok(sessions) => sessions,
             Err(err) => {
                 self.event(number, "sample_skipped", format!("could not list sessions: {err}"), None);
-                return;
+                return None;
             }
         };
         let endpoints: Vec<TcpEndpoint> = discover::tree_endpoints(running.pid());
         let own = [Some(self.control.pid()), self.observer.own_pid()];
         let mut present = BTreeSet::new();
         for server in sessions.iter().filter(|s| !own.contains(&Some(s.pid))) {
-            let ways = discover::match_session(server, application_name, &endpoints, &self.options.session_filters);
+            let ways =
+                discover::match_session(server, &watching.application_name, &endpoints, &self.options.session_filters);
             if ways.is_empty() {
                 continue;
             }
             present.insert(server.pid);
             let key = (server.pid, server.backend_start_us);
-            match known.get_mut(&key) {
-                Some(found) => {
-                    for way in ways {
-                        if !found.found_by.iter().any(|w| w == way) {
-                            found.found_by.push(way.to_string());
-                        }
+            if let Some(found) = watching.known.get_mut(&key) {
+                for way in ways {
+                    if !found.found_by.iter().any(|w| w == way) {
+                        found.found_by.push(way.to_string());
                     }
                 }
-                None => {
-                    let found = ChildSession {
-                        pid: server.pid,
-                        application_name: server.application_name.clone(),
-                        found_by: ways.iter().map(|w| w.to_string()).collect(),
-                        client_port: server.client_port,
-                    };
-                    self.event(
-                        number,
-                        "session_found",
-                        format!("the command's session pid {} found by {}", server.pid, found.found_by.join(" and ")),
-                        Some(server.pid),
-                    );
-                    known.insert(key, found);
-                }
+                continue;
             }
+            let found = ChildSession {
+                pid: server.pid,
+                application_name: server.application_name.clone(),
+                found_by: ways.iter().map(|w| w.to_string()).collect(),
+                client_port: server.client_port,
+            };
+            self.event(
+                number,
+                "session_found",
+                format!("the command's session pid {} found by {}", server.pid, found.found_by.join(" and ")),
+                Some(server.pid),
+            );
+            watching.known.insert(key, found);
         }
+        Some(present)
+    }
+
+    /// One sample (`None`: none could be taken this time, and the event says why).
+    async fn observe(&mut self, number: u32) -> Option<observe::Observation> {
         let observation = match self.observer.observe().await {
             Ok(observation) => observation,
             Err(err) => {
                 self.event(number, "sample_skipped", format!("sample failed: {err}"), None);
-                return;
+                return None;
             }
         };
         if let Some(reason) = &observation.skipped {
             self.event(number, "sample_skipped", format!("sample skipped: {reason}"), None);
-            return;
+            return None;
         }
+        Some(observation)
+    }
+
+    /// A `waiting` event the first time each statement of the command is seen waiting.
+    fn announce_waits(&mut self, watching: &mut Watching, observation: &observe::Observation, present: &BTreeSet<i32>) {
         for seen in observation.sessions.iter().filter(|s| present.contains(&s.pid)) {
-            if let (Some(wait), Some(query_start)) = (&seen.waiting, seen.query_start_us) {
-                if announced_waits.insert((seen.pid, query_start)) {
-                    let message = format!(
-                        "pid {} waits for {} behind pid(s) {:?}: {}",
-                        seen.pid,
-                        wait.describe(),
-                        seen.blocked_by,
-                        seen.query
-                            .as_deref()
-                            .map(|q| q.split_whitespace().collect::<Vec<_>>().join(" "))
-                            .unwrap_or_default()
-                    );
-                    self.event(number, "waiting", message, Some(seen.pid));
-                }
+            let (Some(wait), Some(query_start)) = (&seen.waiting, seen.query_start_us) else { continue };
+            if !watching.announced_waits.insert((seen.pid, query_start)) {
+                continue;
             }
+            let message = format!(
+                "pid {} waits for {} behind pid(s) {:?}: {}",
+                seen.pid,
+                wait.describe(),
+                seen.blocked_by,
+                seen.query.as_deref().map(|q| q.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default()
+            );
+            self.event(watching.attempt.number, "waiting", message, Some(seen.pid));
         }
-        for seen in observation.sessions.iter().filter(|s| present.contains(&s.pid) && s.waiting.is_some()) {
+    }
+
+    /// Live lines for what changed since the last sample (queue behind a wait, held locks, index
+    /// progress), and the panel redrawn.
+    fn show_changes(&mut self, watching: &Watching, observation: &observe::Observation, present: &BTreeSet<i32>) {
+        let ours: Vec<&observe::Seen> = observation.sessions.iter().filter(|s| present.contains(&s.pid)).collect();
+        for seen in ours.iter().filter(|s| s.waiting.is_some()) {
             let key = (seen.pid, seen.query_start_us.unwrap_or_default());
             let before = self.last_queue.insert(key, seen.queued_behind);
             if before.is_some_and(|before| before != seen.queued_behind) {
@@ -644,75 +711,74 @@ impl Session<'_> {
                 ));
             }
         }
-        for progress in observation.progress.iter().filter(|p| present.contains(&p.pid)) {
+        let now = Instant::now();
+        let mut held = Vec::new();
+        for seen in &ours {
+            let backend_start = watching.known.keys().find(|(pid, _)| *pid == seen.pid).map_or(0, |(_, start)| *start);
+            let holds = self.held.observe(seen, backend_start, now);
+            if holds.changed {
+                self.live.line(&held::change_line(&holds, seen.xact_age_s));
+            }
+            held.push(holds);
+        }
+        let building: Vec<&observe::Progress> =
+            observation.progress.iter().filter(|p| present.contains(&p.pid)).collect();
+        for progress in &building {
             let changed =
                 self.last_progress.insert(progress.pid, progress.line.clone()).as_ref() != Some(&progress.line);
             if changed {
                 self.live.line(&format!("lockscope: pid {}: {}", progress.pid, progress.line));
             }
         }
-        let ours: Vec<&observe::Seen> = observation.sessions.iter().filter(|s| present.contains(&s.pid)).collect();
-        let building: Vec<&observe::Progress> =
-            observation.progress.iter().filter(|p| present.contains(&p.pid)).collect();
-        self.live.show(number, &ours, &building);
-        let plans = self.guard.plan(&observation, &present, thresholds, Instant::now());
-        for plan in plans {
-            let Some(backend_start) = known.keys().find(|(pid, _)| *pid == plan.pid).map(|(_, start)| *start) else {
-                continue;
-            };
-            let cancelled = match self.control.cancel_waiting(plan.pid, backend_start, plan.query_start_us).await {
-                Ok(cancelled) => cancelled,
-                Err(err) => {
-                    self.event(
-                        number,
-                        "cancel_failed",
-                        format!("could not cancel pid {}: {err}", plan.pid),
-                        Some(plan.pid),
-                    );
-                    false
-                }
-            };
-            let blockers = plan
-                .blockers
-                .iter()
-                .map(|b| {
-                    format!(
-                        "pid {} ({}, {}, transaction open {}): {}",
-                        b.pid,
-                        b.application_name.as_deref().unwrap_or("?"),
-                        b.state.as_deref().unwrap_or("?"),
-                        b.xact_age_s.map_or("?".into(), human_duration),
-                        b.query.as_deref().unwrap_or("?")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            self.event(
-                number,
-                if cancelled { "cancelled" } else { "cancel_skipped" },
-                format!(
-                    "{} pid {}'s statement waiting for {} because {}; {} session(s) queued behind it; blocked by {}",
-                    if cancelled { "pg_cancel_backend:" } else { "not cancelled (no longer waiting):" },
-                    plan.pid,
-                    plan.lock.describe(),
-                    plan.reason,
-                    plan.queued_behind,
-                    if blockers.is_empty() { "?".into() } else { blockers }
-                ),
-                Some(plan.pid),
-            );
-            attempt.cancellations.push(Cancellation {
-                at: rfc3339_now(),
-                pid: plan.pid,
-                statement: plan.statement.clone(),
-                waiting_for: plan.lock.describe(),
-                waited_s: plan.waited_s,
-                queued_behind: plan.queued_behind,
-                blockers: plan.blockers.clone(),
-                reason: plan.reason.clone(),
-                cancelled,
-            });
-        }
+        self.live.show(live::panel_text(watching.attempt.number, &ours, &held, &building));
+    }
+
+    /// Cancels one planned statement of the command (`pg_cancel_backend`, only if it still waits
+    /// as planned) and records why, with its blockers.
+    async fn cancel(&mut self, watching: &mut Watching, plan: guard::CancelPlan) {
+        let number = watching.attempt.number;
+        let Some(backend_start) = watching.known.keys().find(|(pid, _)| *pid == plan.pid).map(|(_, start)| *start)
+        else {
+            return;
+        };
+        let cancelled = match self.control.cancel_waiting(plan.pid, backend_start, plan.query_start_us).await {
+            Ok(cancelled) => cancelled,
+            Err(err) => {
+                self.event(
+                    number,
+                    "cancel_failed",
+                    format!("could not cancel pid {}: {err}", plan.pid),
+                    Some(plan.pid),
+                );
+                false
+            }
+        };
+        let blockers = blockers_text(&plan.blockers);
+        self.event(
+            number,
+            if cancelled { "cancelled" } else { "cancel_skipped" },
+            format!(
+                "{} pid {}'s statement waiting for {} because {}; {} session(s) queued behind it; blocked by {}",
+                if cancelled { "pg_cancel_backend:" } else { "not cancelled (no longer waiting):" },
+                plan.pid,
+                plan.lock.describe(),
+                plan.reason,
+                plan.queued_behind,
+                if blockers.is_empty() { "?".into() } else { blockers }
+            ),
+            Some(plan.pid),
+        );
+        watching.attempt.cancellations.push(Cancellation {
+            at: rfc3339_now(),
+            pid: plan.pid,
+            statement: plan.statement,
+            waiting_for: plan.lock.describe(),
+            waited_s: plan.waited_s,
+            queued_behind: plan.queued_behind,
+            blockers: plan.blockers,
+            reason: plan.reason,
+            cancelled,
+        });
     }
 
     /// Ctrl-C: stop the command, then cancel what its own sessions still run (a backend whose
@@ -755,6 +821,24 @@ impl Session<'_> {
         self.observer.close().await;
         self.report
     }
+}
+
+/// `pid 7 (psql, idle in transaction, transaction open 3.0s): SELECT …; …`
+fn blockers_text(blockers: &[guard::Blocker]) -> String {
+    blockers
+        .iter()
+        .map(|b| {
+            format!(
+                "pid {} ({}, {}, transaction open {}): {}",
+                b.pid,
+                b.application_name.as_deref().unwrap_or("?"),
+                b.state.as_deref().unwrap_or("?"),
+                b.xact_age_s.map_or("?".into(), human_duration),
+                b.query.as_deref().unwrap_or("?")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn verdict_line(verdict: &Verdict) -> String {

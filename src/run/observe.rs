@@ -29,6 +29,28 @@ pub struct Seen {
     pub blocked_by: Vec<i32>,
     /// How many sessions wait behind it, directly or transitively.
     pub queued_behind: usize,
+    /// Relation locks it has been granted, from the same pg_locks snapshot as `waiting`: every
+    /// one on a relation that has a waiter or an ACCESS EXCLUSIVE request or holder (the rows
+    /// `sql/watch_lock_graph.sql` marks `shown`), so every lock that makes a queue, or could.
+    pub holds: Vec<Held>,
+}
+
+/// A granted relation lock. pg_locks records no grant time (`waitstart` is null once a lock is
+/// held, https://www.postgresql.org/docs/current/view-pg-locks.html), so how long it has been held
+/// is what `run` itself saw: [`super::held::HeldSince`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Held {
+    /// `schema.name`; `None` for a relation lockscope could not name.
+    pub relation: Option<String>,
+    /// As pg_locks prints it.
+    pub mode: String,
+}
+
+impl Held {
+    /// `AccessExclusiveLock on public.items`.
+    pub fn describe(&self) -> String {
+        format!("{} on {}", self.mode, self.relation.as_deref().unwrap_or("an unnamed relation"))
+    }
 }
 
 /// A lock wait.
@@ -135,6 +157,11 @@ fn convert(sample: &watch::Sample) -> Observation {
                 }),
                 blocked_by: session.blocked_by.clone(),
                 queued_behind: session.queued_behind,
+                holds: session
+                    .holds
+                    .iter()
+                    .map(|held| Held { relation: held.relation.clone(), mode: held.mode.clone() })
+                    .collect(),
             })
             .collect(),
         progress: sample

@@ -119,53 +119,17 @@ pub struct Facts<'a> {
 
 /// Decides whether a cancelled attempt may run again.
 pub fn decide(facts: &Facts) -> Verdict {
-    if !facts.new_invalid_indexes.is_empty() && !facts.drop_invalid {
-        return Verdict::Stop {
-            why: format!(
-                "the cancelled CREATE INDEX CONCURRENTLY left INVALID index(es) {}",
-                facts.new_invalid_indexes.join(", ")
-            ),
-            what_to_do: format!(
-                "drop them before running the migration again ({}), or pass --drop-invalid",
-                facts
-                    .new_invalid_indexes
-                    .iter()
-                    .map(|index| format!("DROP INDEX CONCURRENTLY {index};"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-        };
+    if let Some(stop) = invalid_indexes_left(facts) {
+        return stop;
     }
     let Some(tool) = facts.runner.tool else {
         return without_ledger(facts);
     };
     let Some(ledger) = facts.ledger.filter(|ledger| ledger.rows.is_some()) else {
-        if facts.retry_without_ledger {
-            return Verdict::Retry { why: format!("no {} ledger could be read; --retry-without-ledger", tool.name()) };
-        }
-        return Verdict::Stop {
-            why: format!(
-                "no {} ledger could be read{}, so lockscope cannot tell whether the cancelled migration applied",
-                tool.name(),
-                facts.ledger.map(|l| format!(" ({})", l.notes.join("; "))).unwrap_or_default()
-            ),
-            what_to_do: "check the schema by hand and run the command again, or pass --retry-without-ledger".into(),
-        };
+        return unreadable_ledger(facts, tool);
     };
-    if let Some(LedgerRows::GolangMigrate(rows)) = &ledger.rows {
-        if let Some((version, true)) = rows.first() {
-            return golang_migrate_dirty(facts, ledger, version);
-        }
-        if facts.multi_statement_unsafe() {
-            return Verdict::Stop {
-                why: "golang-migrate runs with x-multi-statement=true: each statement commits on its own, so the \
-                      statements before the cancelled one stayed applied"
-                    .into(),
-                what_to_do: "check which statements of the migration applied, finish or undo them by hand, then run \
-                             the command again"
-                    .into(),
-            };
-        }
+    if let Some(verdict) = golang_migrate_state(facts, ledger) {
+        return verdict;
     }
     let Some(migrations) = facts.migrations else {
         return Verdict::Stop {
@@ -178,6 +142,71 @@ pub fn decide(facts: &Facts) -> Verdict {
                 .into(),
         };
     };
+    from_the_ledger(facts, tool, ledger, migrations)
+}
+
+/// A cancelled CREATE INDEX CONCURRENTLY left INVALID indexes and --drop-invalid is off: stop.
+fn invalid_indexes_left(facts: &Facts) -> Option<Verdict> {
+    if facts.new_invalid_indexes.is_empty() || facts.drop_invalid {
+        return None;
+    }
+    Some(Verdict::Stop {
+        why: format!(
+            "the cancelled CREATE INDEX CONCURRENTLY left INVALID index(es) {}",
+            facts.new_invalid_indexes.join(", ")
+        ),
+        what_to_do: format!(
+            "drop them before running the migration again ({}), or pass --drop-invalid",
+            facts
+                .new_invalid_indexes
+                .iter()
+                .map(|index| format!("DROP INDEX CONCURRENTLY {index};"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    })
+}
+
+/// The tool's ledger could not be read: retry only with --retry-without-ledger.
+fn unreadable_ledger(facts: &Facts, tool: Layout) -> Verdict {
+    if facts.retry_without_ledger {
+        return Verdict::Retry { why: format!("no {} ledger could be read; --retry-without-ledger", tool.name()) };
+    }
+    Verdict::Stop {
+        why: format!(
+            "no {} ledger could be read{}, so lockscope cannot tell whether the cancelled migration applied",
+            tool.name(),
+            facts.ledger.map(|l| format!(" ({})", l.notes.join("; "))).unwrap_or_default()
+        ),
+        what_to_do: "check the schema by hand and run the command again, or pass --retry-without-ledger".into(),
+    }
+}
+
+/// golang-migrate's own state decides first: a dirty version, or statements that committed one
+/// by one (x-multi-statement). `None` for other tools and a clean golang-migrate ledger.
+fn golang_migrate_state(facts: &Facts, ledger: &LedgerRead) -> Option<Verdict> {
+    let Some(LedgerRows::GolangMigrate(rows)) = &ledger.rows else {
+        return None;
+    };
+    if let Some((version, true)) = rows.first() {
+        return Some(golang_migrate_dirty(facts, ledger, version));
+    }
+    if !facts.multi_statement_unsafe() {
+        return None;
+    }
+    Some(Verdict::Stop {
+        why: "golang-migrate runs with x-multi-statement=true: each statement commits on its own, so the \
+              statements before the cancelled one stayed applied"
+            .into(),
+        what_to_do: "check which statements of the migration applied, finish or undo them by hand, then run the \
+                     command again"
+            .into(),
+    })
+}
+
+/// The ledger and the files agree the cancelled migration is pending: retry when nothing of it
+/// can have stayed (one transaction, or a single non-transactional statement).
+fn from_the_ledger(facts: &Facts, tool: Layout, ledger: &LedgerRead, migrations: &[Migration]) -> Verdict {
     let decision = ledger::decide(tool, migrations, ledger, false);
     let pending: Vec<&Migration> =
         migrations.iter().zip(&decision.check).filter(|(_, pending)| **pending).map(|(m, _)| m).collect();
