@@ -28,7 +28,6 @@ pub fn level(severity: Severity) -> &'static str {
 pub fn render(subject: &Subject<'_>, options: &RenderOptions) -> String {
     let base = options.base.as_deref();
     let findings = subject.findings();
-
     let mut rule_ids: Vec<&str> = Vec::new();
     for finding in &findings {
         if !rule_ids.contains(&finding.rule.as_str()) {
@@ -43,7 +42,29 @@ pub fn render(subject: &Subject<'_>, options: &RenderOptions) -> String {
             rule_descriptor(id, finding)
         })
         .collect();
+    let log = json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "lockscope",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "invocations": [invocation(subject, base)],
+            "results": results(subject, &rule_ids, base),
+            "properties": run_properties(subject, base),
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&log).expect("the log is plain data");
+    text.push('\n');
+    text
+}
 
+/// One result per finding of the judged migrations, pointing at its statement.
+fn results(subject: &Subject<'_>, rule_ids: &[&str], base: Option<&Path>) -> Vec<Value> {
     let mut results = Vec::new();
     for (_, migration) in subject.judged() {
         for statement in &migration.statements {
@@ -61,7 +82,11 @@ pub fn render(subject: &Subject<'_>, options: &RenderOptions) -> String {
             }
         }
     }
+    results
+}
 
+/// Whether the run succeeded, and the failed statement as a notification when it did not.
+fn invocation(subject: &Subject<'_>, base: Option<&Path>) -> Value {
     let mut invocation = Map::new();
     let mut notifications = Vec::new();
     if let Some(Outcome::Failed { path, line, message, .. }) = subject.failure() {
@@ -75,7 +100,11 @@ pub fn render(subject: &Subject<'_>, options: &RenderOptions) -> String {
     if !notifications.is_empty() {
         invocation.insert("toolExecutionNotifications".into(), Value::Array(notifications));
     }
+    Value::Object(invocation)
+}
 
+/// The command, its setting and the `--git-diff` scope.
+fn run_properties(subject: &Subject<'_>, base: Option<&Path>) -> Value {
     let mut properties = Map::new();
     properties.insert("command".into(), Value::String(subject.command().into()));
     properties.insert("setting".into(), Value::String(subject.setting()));
@@ -86,26 +115,7 @@ pub fn render(subject: &Subject<'_>, options: &RenderOptions) -> String {
             Value::Array(scope.context.iter().map(|p| Value::String(relative_path(p, base))).collect()),
         );
     }
-
-    let log = json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "lockscope",
-                    "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "rules": rules,
-                }
-            },
-            "invocations": [Value::Object(invocation)],
-            "results": results,
-            "properties": Value::Object(properties),
-        }]
-    });
-    let mut text = serde_json::to_string_pretty(&log).expect("the log is plain data");
-    text.push('\n');
-    text
+    Value::Object(properties)
 }
 
 fn rule_descriptor(id: &str, finding: &Finding) -> Value {

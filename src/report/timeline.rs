@@ -140,36 +140,41 @@ impl Timeline {
                         held_until_ms: rollback_ms.filter(|r| *r > end),
                     });
                 }
-                for rewrite in &statement.rewrites {
-                    let relation = rewrite.relation.trim_end_matches(" (TOAST)");
-                    if let Some(row) = timeline.rows.iter_mut().find(|r| r.relation == relation) {
-                        let rows = if rewrite.rows_estimate >= 0.0 {
-                            format!(", ~{} rows", thousands(rewrite.rows_estimate as i64))
-                        } else {
-                            String::new()
-                        };
-                        if !row.rewrites.iter().any(|m| m.start_ms == start) {
-                            row.rewrites.push(Mark {
-                                start_ms: start,
-                                end_ms: start + duration,
-                                label: format!("rewrite by {taken_by}{rows}"),
-                            });
-                        }
-                    }
-                }
-                for scan in &statement.scans {
-                    if let Some(row) = timeline.rows.iter_mut().find(|r| r.relation == scan.relation) {
-                        row.scans.push(Mark {
-                            start_ms: start,
-                            end_ms: start + duration,
-                            label: format!("full scan by {taken_by}, {} rows", thousands(scan.rows)),
-                        });
-                    }
-                }
+                timeline.marks(statement, start, duration, &taken_by);
             }
         }
         timeline.end_ms = times.migration_end.iter().copied().fold(rollback_ms.unwrap_or(0.0), f64::max);
         Some(timeline)
+    }
+
+    /// The rewrite and full-scan marks of one statement, on the rows of the relations it locked.
+    fn marks(&mut self, statement: &StatementView<'_>, start: f64, duration: f64, taken_by: &str) {
+        for rewrite in &statement.rewrites {
+            let relation = rewrite.relation.trim_end_matches(" (TOAST)");
+            if let Some(row) = self.rows.iter_mut().find(|r| r.relation == relation) {
+                let rows = if rewrite.rows_estimate >= 0.0 {
+                    format!(", ~{} rows", thousands(rewrite.rows_estimate as i64))
+                } else {
+                    String::new()
+                };
+                if !row.rewrites.iter().any(|m| m.start_ms == start) {
+                    row.rewrites.push(Mark {
+                        start_ms: start,
+                        end_ms: start + duration,
+                        label: format!("rewrite by {taken_by}{rows}"),
+                    });
+                }
+            }
+        }
+        for scan in &statement.scans {
+            if let Some(row) = self.rows.iter_mut().find(|r| r.relation == scan.relation) {
+                row.scans.push(Mark {
+                    start_ms: start,
+                    end_ms: start + duration,
+                    label: format!("full scan by {taken_by}, {} rows", thousands(scan.rows)),
+                });
+            }
+        }
     }
 
     fn row(&mut self, relation: &str, relkind: &str) -> &mut Row {
