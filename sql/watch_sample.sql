@@ -1,6 +1,9 @@
--- Watch: one whole sample in one statement (one round trip, one transaction): the pg_locks
--- snapshot of sql/watch_lock_graph.sql, the sessions of sql/watch_sessions.sql, the counts of
--- sql/watch_summary.sql and the progress rows of sql/watch_progress.sql, told apart by `kind`.
+-- Watch: one whole sample in one statement (one round trip, one transaction): one snapshot of
+-- the heavyweight lock table for both the queues and the wait graph, the sessions of
+-- sql/watch_sessions.sql, the counts of sql/watch_summary.sql and the progress rows of
+-- sql/watch_progress.sql, told apart by `kind`. lockscope derives who blocks whom from the lock
+-- rows itself (src/watch/graph.rs); pg_blocking_pids() would take every lock-manager partition lock
+-- again for every waiter.
 --
 -- Why one statement: pg_locks is read once (one sweep of the lock-manager partitions), and so is
 -- pg_stat_activity: a backend copies every backend's status slot "to local memory, if not already
@@ -11,9 +14,19 @@
 -- the progress views (which read the same local copy).
 --
 -- Rows, by kind:
---   'lock'     — as sql/watch_lock_graph.sql, with `shown` already restricted to the rows
---                lockscope keeps for the queues (this database's objects, or not granted), and
---                `tag` only where `on_waited` (the graph needs it there only);
+--   'lock'     — pg_locks rows (the MATERIALIZED `locks` CTE reads pg_locks exactly once) with
+--                two flags:
+--                shown     — every lock request of this database's sessions not granted yet, and
+--                            their locks on this database's relations that have a waiter or an
+--                            ACCESS EXCLUSIVE request or holder (the queues, waiting_for, holds);
+--                on_waited — the lock object (every locktag column: locktype, database,
+--                            relation, page, tuple, virtualxid, transactionid, classid, objid,
+--                            objsubid, joined into `tag`) is one that a session of this database
+--                            waits for: every holder and waiter of it, of any database, prepared
+--                            transactions as pid 0 (as pg_blocking_pids() reports them); `tag` is
+--                            sent only for these rows.
+--                SIReadLock (predicate locks) never blocks anything and is left out. waitstart
+--                (PostgreSQL 14+) orders the waiters; waitstart_us is exact, to the microsecond;
 --   'session'  — every client backend or autovacuum worker of this database that is not idle,
 --                and every session with a 'lock' row (a superset of "in a blocking
 --                relationship": lockscope keeps those with `listed`, and of the others only the
@@ -81,7 +94,8 @@ progress AS (
     UNION ALL
     SELECT 'copy', p.pid, p.datid, p.relid, to_jsonb(p) FROM pg_catalog.pg_stat_progress_copy p
 )
--- Column order is the contract with src/watch/sampler.rs (`SampleColumn`): keep them in step.
+-- Every branch lists the same 35 columns in the same order (UNION ALL: the first names them);
+-- lockscope finds them by name, once per statement (SampleColumns in src/watch/sampler.rs).
 SELECT 'lock'                                                                AS kind,
        k.pid,
        CASE WHEN c.oid IS NOT NULL THEN n.nspname || '.' || c.relname END    AS relation,
