@@ -8,6 +8,8 @@
 //!   for all waiters in one statement;
 //! * the worst gap between consecutive `--watch --interval 1s` samples during a lock storm of 500
 //!   sessions (the bound tests/watch_load.rs used to assert; a figure, never a test);
+//! * cost of one `--watch` sample with 1,000 idle sessions connected (issue 16: ≤ 10 ms), beside
+//!   the same pg_locks ⋈ pg_stat_activity read, interleaved;
 //! * cost of one `--watch` sample with 200 and 1,000 connected sessions (a migration blocked by
 //!   an idle transaction, readers queued behind it, half the sessions running queries that hold
 //!   locks, the rest idle);
@@ -18,9 +20,12 @@
 //!
 //! Run with `cargo bench --bench watch` (or `scripts/bench.sh`). Scale down for a quick look with
 //! `BENCH_SESSIONS=50,200 BENCH_TABLES=1000 BENCH_PGBENCH_SECONDS=5 BENCH_ROUNDS=1`; pick parts with
-//! `BENCH_PARTS=queue,gaps,sessions,pgbench,catalog` (default: all) and `BENCH_QUEUE=500`.
+//! `BENCH_PARTS=queue,idle,gaps,sessions,pgbench,catalog` (default: all), `BENCH_QUEUE=500` and
+//! `BENCH_IDLE=1000`. Rows go to `$BENCH_OUTPUT` in the format of `support/row.rs`.
 
-use std::fmt::Write as _;
+#[path = "support/row.rs"]
+mod row;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,8 +36,12 @@ use lockscope::introspect::{
     self, configure_read_only_session, Definitions, IntrospectOptions, Measure, SessionLimits,
 };
 use lockscope::watch::{self, GraphMethod, InspectOptions, Sample, Sampler, SamplerOptions};
+use row::{median_p95, Row, Table};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
+
+/// The peer of a sample: what any monitoring query reads at least, once.
+const PEER_SQL: &str = "SELECT * FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid";
 
 /// Set in the child process that plays the watcher during the pgbench rounds.
 const WATCHER_URL: &str = "LOCKSCOPE_BENCH_WATCHER_URL";
@@ -55,17 +64,20 @@ fn main() {
         ("max_locks_per_transaction", "128"),
     ])
     .expect("start the benchmark server");
-    let mut table = String::from("| what | how measured | figure |\n|---|---|---|\n");
+    let mut table = Table::default();
     runtime.block_on(async {
         let sessions: Vec<usize> = std::env::var("BENCH_SESSIONS")
             .unwrap_or_else(|_| "200,1000".into())
             .split(',')
             .filter_map(|n| n.trim().parse().ok())
             .collect();
-        let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "queue,gaps,sessions,pgbench,catalog".into());
+        let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "queue,idle,gaps,sessions,pgbench,catalog".into());
         let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
         if part("queue") {
             queue_cost(&server, env_usize("BENCH_QUEUE", 500), &mut table).await;
+        }
+        if part("idle") {
+            idle_cost(&server, env_usize("BENCH_IDLE", 1000), &mut table).await;
         }
         if part("gaps") {
             storm_gaps(&server, &mut table).await;
@@ -82,10 +94,7 @@ fn main() {
             introspection_speed(&server, &mut table).await;
         }
     });
-    println!("\n{table}");
-    if let Ok(path) = std::env::var("BENCH_OUTPUT") {
-        std::fs::write(path, &table).expect("write BENCH_OUTPUT");
-    }
+    table.finish();
 }
 
 /// The watcher as a user runs it: `lockscope inspect --watch --interval 1s --record FILE`, plain
@@ -203,7 +212,7 @@ fn blocking_picture(sample: &Sample) -> String {
 /// One `inspect --once` sample with `waiters` sessions queued behind one ACCESS EXCLUSIVE, for
 /// both graph methods, and the peers: a plain pg_locks ⋈ pg_stat_activity read, and
 /// pg_blocking_pids() for every waiter in one statement.
-async fn queue_cost(server: &EphemeralServer, waiters: usize, table: &mut String) {
+async fn queue_cost(server: &EphemeralServer, waiters: usize, table: &mut Table) {
     let dbname = "queue_storm";
     let mut admin_conn = admin(server, "postgres").await;
     execute(&mut admin_conn, &format!("CREATE DATABASE {dbname}")).await;
@@ -229,16 +238,8 @@ async fn queue_cost(server: &EphemeralServer, waiters: usize, table: &mut String
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let rounds = env_usize("BENCH_SAMPLES", 25);
-    let peer_read =
-        query_ms(&mut monitor, "SELECT * FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid", rounds).await;
-    let peer_blocking = query_ms(
-        &mut monitor,
-        "SELECT w.pid, pg_blocking_pids(w.pid) FROM (SELECT DISTINCT pid FROM pg_locks WHERE NOT granted) w",
-        rounds,
-    )
-    .await;
-    let snapshot_sql = query_ms(&mut monitor, include_str!("../sql/watch_lock_graph.sql"), rounds).await;
-    let locks_sql = query_ms(&mut monitor, include_str!("../sql/watch_locks.sql"), rounds).await;
+    let whole_sql =
+        query_ms(&mut monitor, &include_str!("../sql/watch_sample.sql").replace("$1", "1000"), rounds).await;
     let limits = SessionLimits { statement_timeout: Duration::from_secs(30), lock_timeout: Duration::from_secs(5) };
     let methods = [GraphMethod::BlockingPids, GraphMethod::Snapshot];
     let mut samplers = Vec::new();
@@ -250,10 +251,21 @@ async fn queue_cost(server: &EphemeralServer, waiters: usize, table: &mut String
         }
         samplers.push(sampler);
     }
-    // Interleaved, so a neighbour's load on this shared machine hits both methods alike.
+    // Interleaved, so a neighbour's load on this shared machine hits the peers and both methods
+    // alike: each round reads the peers once and takes one sample with each method.
     let mut wall = [Vec::new(), Vec::new()];
     let mut last: [Option<Sample>; 2] = [None, None];
+    let (mut peer_read, mut peer_blocking) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
+        peer_read.push(query_ms(&mut monitor, PEER_SQL, 1).await);
+        peer_blocking.push(
+            query_ms(
+                &mut monitor,
+                "SELECT w.pid, pg_blocking_pids(w.pid) FROM (SELECT DISTINCT pid FROM pg_locks WHERE NOT granted) w",
+                1,
+            )
+            .await,
+        );
         for (index, sampler) in samplers.iter_mut().enumerate() {
             let started = Instant::now();
             let sample = sampler.sample().await.expect("sample");
@@ -262,35 +274,49 @@ async fn queue_cost(server: &EphemeralServer, waiters: usize, table: &mut String
             last[index] = Some(sample);
         }
     }
-    let mut figures = Vec::new();
     let mut pictures = Vec::new();
+    let mut sweeps = Vec::new();
     for (index, method) in methods.into_iter().enumerate() {
         let sample = last[index].take().expect("samples");
-        let sweeps = match method {
+        sweeps.push(match method {
             GraphMethod::Snapshot => 1 + sample.undecided_waits.len(),
             GraphMethod::BlockingPids => 1 + sample.sessions.iter().filter(|s| s.waiting_for.is_some()).count(),
-        };
-        let times = std::mem::take(&mut wall[index]);
-        figures.push((
-            method,
-            percentile(times.clone(), 0.5),
-            percentile(times, 0.95),
-            sweeps,
-            sample.undecided_waits.len(),
-        ));
+        });
         pictures.push(blocking_picture(&sample));
     }
     for sampler in samplers {
         sampler.close().await;
     }
     let same = pictures[0] == pictures[1];
-    for (method, median, p95, sweeps, undecided) in &figures {
-        let _ = writeln!(
-            table,
-            "| one `inspect --once` sample, {waiters} sessions queued behind one ACCESS EXCLUSIVE, {method:?} | wall time of `Sampler::sample()`, {rounds} samples after 3 warm-ups; {sweeps} lock-manager sweep(s) per sample ({undecided} waiters left to pg_blocking_pids); same tree, blocked_by and queues as the other method: {same}; peers in this run: pg_locks ⋈ pg_stat_activity {peer_read:.1} ms, pg_blocking_pids() for all waiters {peer_blocking:.1} ms, sql/watch_lock_graph.sql alone {snapshot_sql:.1} ms, sql/watch_locks.sql alone {locks_sql:.1} ms | median {median:.1} ms, p95 {p95:.1} ms |"
-        );
-        println!("{}", table.lines().last().unwrap_or_default());
-    }
+    let (peer_median, peer_p95) = median_p95(&peer_read);
+    let (blocking_median, blocking_p95) = median_p95(&peer_blocking);
+    let (ours_median, ours_p95) = median_p95(&wall[1]);
+    let (ref_median, ref_p95) = median_p95(&wall[0]);
+    table.row(Row {
+        work: format!("one `inspect --once` sample, {waiters} sessions queued behind one ACCESS EXCLUSIVE"),
+        peer: "one `pg_locks` ⋈ `pg_stat_activity` read".into(),
+        peer_figure: format!("median {peer_median:.1} ms, p95 {peer_p95:.1} ms"),
+        lockscope: format!(
+            "median {ours_median:.1} ms, p95 {ours_p95:.1} ms; {} lock-manager sweep(s) per sample",
+            sweeps[1]
+        ),
+        ratio: Some(ours_median / peer_median),
+        target: "≤ 15 ms (median and p95), one sweep per sample".into(),
+    });
+    table.row(Row {
+        work: format!("the same sample with `pg_blocking_pids()` per waiter (the reference method), {waiters} waiters"),
+        peer: "`pg_blocking_pids()` for all waiters, one statement".into(),
+        peer_figure: format!("median {blocking_median:.1} ms, p95 {blocking_p95:.1} ms"),
+        lockscope: format!("median {ref_median:.1} ms, p95 {ref_p95:.1} ms; {} sweeps per sample", sweeps[0]),
+        ratio: Some(ref_median / blocking_median),
+        target: "— (reference for tests/watch_graph.rs)".into(),
+    });
+    table.note(&format!(
+        "{waiters} queued waiters: wall time of `Sampler::sample()` over a Unix socket, {rounds} rounds after 3 \
+         warm-ups, each round reading the peers once and sampling once with each method (interleaved); both \
+         methods saw the same tree, blocked_by and queues: {same}; sql/watch_sample.sql alone (the whole \
+         sample's one statement, psql-style simple query): median {whole_sql:.1} ms"
+    ));
     drop(holder);
     execute(
         &mut admin_conn,
@@ -304,10 +330,60 @@ async fn queue_cost(server: &EphemeralServer, waiters: usize, table: &mut String
     execute(&mut admin_conn, &format!("DROP DATABASE {dbname} WITH (FORCE)")).await;
 }
 
+/// One `--watch` sample with `count` idle sessions connected to the database (no locks, nothing
+/// running: what every sample of a quiet production database with a big pool pays), interleaved
+/// with the peer read.
+async fn idle_cost(server: &EphemeralServer, count: usize, table: &mut Table) {
+    let dbname = format!("idle_{count}");
+    let mut admin_conn = admin(server, "postgres").await;
+    execute(&mut admin_conn, &format!("CREATE DATABASE {dbname}")).await;
+    let target = server.target(&dbname);
+    let mut monitor = admin(server, &dbname).await;
+    execute(&mut monitor, "CREATE TABLE orders (id integer PRIMARY KEY, total integer)").await;
+    let sessions = connect_many(&target, count).await;
+    let connected: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        .fetch_one(&mut monitor)
+        .await
+        .expect("count");
+    let mut sampler = Sampler::connect(target.clone(), SamplerOptions::default()).await.expect("watcher");
+    for _ in 0..3 {
+        sampler.sample().await.expect("warm-up sample");
+    }
+    let rounds = env_usize("BENCH_SAMPLES", 40);
+    let (mut ours, mut peer, mut skipped) = (Vec::new(), Vec::new(), 0);
+    let mut listed = 0;
+    for _ in 0..rounds {
+        peer.push(query_ms(&mut monitor, PEER_SQL, 1).await);
+        let started = Instant::now();
+        let sample = sampler.sample().await.expect("sample");
+        ours.push(started.elapsed().as_secs_f64() * 1000.0);
+        skipped += usize::from(sample.skipped.is_some());
+        listed = sample.sessions.len();
+    }
+    sampler.close().await;
+    let (peer_median, peer_p95) = median_p95(&peer);
+    let (median, p95) = median_p95(&ours);
+    table.row(Row {
+        work: format!("one `--watch` sample, {connected} idle sessions connected"),
+        peer: "one `pg_locks` ⋈ `pg_stat_activity` read".into(),
+        peer_figure: format!("median {peer_median:.1} ms, p95 {peer_p95:.1} ms"),
+        lockscope: format!("median {median:.1} ms, p95 {p95:.1} ms ({skipped} skipped)"),
+        ratio: Some(median / peer_median),
+        target: "≤ 10 ms".into(),
+    });
+    table.note(&format!(
+        "{connected} idle sessions: wall time of `Sampler::sample()`, {rounds} rounds after 3 warm-ups, \
+         interleaved with the peer read; {listed} sessions listed in the sample (idle ones are not)"
+    ));
+    drop(sessions);
+    let _ = monitor.close().await;
+    execute(&mut admin_conn, &format!("DROP DATABASE {dbname} WITH (FORCE)")).await;
+}
+
 /// The lock storm of tests/watch_load.rs (500 sessions: ALTER TABLEs waiting for ACCESS
 /// EXCLUSIVE, readers queueing behind them) with a watcher at `--interval 1s`: the worst gap
 /// between consecutive samples, as a multiple of the interval.
-async fn storm_gaps(server: &EphemeralServer, table: &mut String) {
+async fn storm_gaps(server: &EphemeralServer, table: &mut Table) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let sessions = env_usize("BENCH_STORM_SESSIONS", 500);
@@ -371,18 +447,22 @@ async fn storm_gaps(server: &EphemeralServer, table: &mut String) {
     let sample_ms: Vec<f64> = samples.iter().filter(|s| s.skipped.is_none()).map(|s| s.sample_ms).collect();
     let median_ms = if sample_ms.is_empty() { f64::NAN } else { percentile(sample_ms.clone(), 0.5) };
     let worst_ms = sample_ms.iter().copied().fold(0.0, f64::max);
-    let _ = writeln!(
-        table,
-        "| `inspect --watch --interval 1s` in a lock storm of {sessions} sessions | {} samples recorded over {seconds} s ({skipped} skipped); gap between consecutive samples' sampled_at; sample_ms median {median_ms:.1} ms, worst {worst_ms:.1} ms | worst gap {worst:.2} s = {:.2}× the interval |",
-        samples.len(),
-        worst / 1.0,
-    );
-    println!("{}", table.lines().last().unwrap_or_default());
+    table.row(Row {
+        work: format!("`inspect --watch --interval 1s` in a lock storm of {sessions} sessions, {seconds} s"),
+        peer: "the interval (1 s)".into(),
+        peer_figure: "1.00 s".into(),
+        lockscope: format!(
+            "worst gap between samples {worst:.2} s; {} samples, {skipped} skipped; sample_ms median {median_ms:.1}, worst {worst_ms:.1}",
+            samples.len()
+        ),
+        ratio: Some(worst / 1.0),
+        target: "a figure, never a test (was 3× in tests/watch_load.rs)".into(),
+    });
     execute(&mut admin_conn, &format!("DROP DATABASE {dbname} WITH (FORCE)")).await;
 }
 
 /// One sample's wall time with `count` sessions connected.
-async fn sample_cost(server: &EphemeralServer, count: usize, table: &mut String) {
+async fn sample_cost(server: &EphemeralServer, count: usize, table: &mut Table) {
     let dbname = format!("load_{count}");
     let mut admin_conn = admin(server, "postgres").await;
     execute(&mut admin_conn, &format!("CREATE DATABASE {dbname}")).await;
@@ -433,10 +513,11 @@ async fn sample_cost(server: &EphemeralServer, count: usize, table: &mut String)
         sampler.sample().await.expect("warm-up sample");
     }
     let rounds = env_usize("BENCH_SAMPLES", 40);
-    let mut wall_ms = Vec::new();
+    let (mut wall_ms, mut peer) = (Vec::new(), Vec::new());
     let mut last: Option<Sample> = None;
     let mut skipped = 0;
     for _ in 0..rounds {
+        peer.push(query_ms(&mut monitor, PEER_SQL, 1).await);
         let started = Instant::now();
         let sample = sampler.sample().await.expect("sample");
         wall_ms.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -446,16 +527,28 @@ async fn sample_cost(server: &EphemeralServer, count: usize, table: &mut String)
     let sample = last.expect("samples");
     let json_bytes = serde_json::to_string(&sample).expect("json").len();
     let tree_size = watch::tree::flatten(&sample.lock_tree).len();
-    let _ = writeln!(
-        table,
-        "| one `--watch` sample, {connected} sessions connected | wall time of `Sampler::sample()` over a Unix socket (5 queries: pg_locks, pg_blocking_pids for the {} waiting sessions, pg_stat_activity, counts, progress), {rounds} samples after 3 warm-ups; {} sessions in the sample, {tree_size} in the lock tree, {:.0} kB of JSON; {skipped} skipped at the 200 ms statement_timeout | median {:.1} ms, p95 {:.1} ms |",
-        waiters + 1,
+    let (median, p95) = median_p95(&wall_ms);
+    let (peer_median, peer_p95) = median_p95(&peer);
+    table.row(Row {
+        work: format!(
+            "one `--watch` sample, {connected} sessions connected, half of them running, {} waiting",
+            waiters + 1
+        ),
+        peer: "one `pg_locks` ⋈ `pg_stat_activity` read".into(),
+        peer_figure: format!("median {peer_median:.1} ms, p95 {peer_p95:.1} ms"),
+        lockscope: format!("median {median:.1} ms, p95 {p95:.1} ms ({skipped} skipped)"),
+        ratio: Some(median / peer_median),
+        target: "—".into(),
+    });
+    table.note(&format!(
+        "{connected} sessions (1 idle transaction holding a table, 1 ALTER waiting, {} readers behind it, \
+         half running queries that hold locks): {rounds} samples after 3 warm-ups, interleaved with the peer \
+         read; {} sessions in the sample, {tree_size} in the lock tree, {:.0} kB of JSON",
+        waiters,
         sample.sessions.len(),
         json_bytes as f64 / 1024.0,
-        percentile(wall_ms.clone(), 0.5),
-        percentile(wall_ms, 0.95),
-    );
-    println!("{count} sessions: connected in {connect_time:?}; {}", table.lines().last().unwrap_or_default());
+    ));
+    println!("{count} sessions: connected in {connect_time:?}");
     sampler.close().await;
 
     // Tear the load down before the next measurement.
@@ -503,7 +596,7 @@ fn tps(output: &str) -> f64 {
 }
 
 /// pgbench throughput with and without a watcher process, interleaved.
-async fn pgbench_ratio(server: &EphemeralServer, table: &mut String) {
+async fn pgbench_ratio(server: &EphemeralServer, table: &mut Table) {
     let mut admin_conn = admin(server, "postgres").await;
     execute(&mut admin_conn, "CREATE DATABASE pgbench").await;
     pgbench(server, &["-i", "-q", "-s", "10", "pgbench"]);
@@ -538,13 +631,14 @@ async fn pgbench_ratio(server: &EphemeralServer, table: &mut String) {
         values[values.len() / 2]
     };
     let (plain, watched) = (median(without.clone()), median(with.clone()));
-    let _ = writeln!(
-        table,
-        "| pgbench throughput with `inspect --watch --interval 1s` | TPC-B-like pgbench (scale 10, {clients} clients, 2 threads, {seconds} s per run), {rounds} interleaved rounds without / with a watcher process (plain output, --record), median tps; the watcher's samples took median {:.1} ms | {:.3}× ({watched:.0} vs {plain:.0} tps) |",
-        percentile(sample_ms, 0.5),
-        watched / plain,
-    );
-    println!("{}", table.lines().last().unwrap_or_default());
+    table.row(Row {
+        work: format!("pgbench throughput with `inspect --watch --interval 1s` beside it ({clients} clients, {seconds} s × {rounds})"),
+        peer: "pgbench without the watcher, interleaved rounds".into(),
+        peer_figure: format!("{plain:.0} tps"),
+        lockscope: format!("{watched:.0} tps; the watcher's samples took median {:.1} ms", percentile(sample_ms, 0.5)),
+        ratio: Some(watched / plain),
+        target: "≈ 1.00× (no visible cost)".into(),
+    });
     execute(&mut admin_conn, "DROP DATABASE pgbench WITH (FORCE)").await;
 }
 
@@ -559,7 +653,7 @@ fn recorded_sample_ms(path: &Path) -> Vec<f64> {
 }
 
 /// Introspection of a database with many tables and indexes.
-async fn introspection_speed(server: &EphemeralServer, table: &mut String) {
+async fn introspection_speed(server: &EphemeralServer, table: &mut Table) {
     let tables = env_usize("BENCH_TABLES", 10_000);
     let mut admin_conn = admin(server, "postgres").await;
     execute(&mut admin_conn, "CREATE DATABASE catalog").await;
@@ -622,26 +716,31 @@ async fn introspection_speed(server: &EphemeralServer, table: &mut String) {
         measure(IntrospectOptions { measure: Measure::All, definitions: Definitions::Flagged }, 3, true).await;
     let (all_definitions, _) =
         measure(IntrospectOptions { measure: Measure::Largest(20), definitions: Definitions::All }, 3, true).await;
-    let _ = writeln!(
-        table,
-        "| introspection, {t} tables / {i} indexes / {c} constraints | `introspect::introspect` with the defaults `inspect` uses (relpages estimates for all, exact sizes of the 20 largest, definitions of invalid indexes and NOT VALID constraints), new connection each time (cold caches), median of 5 | {cold:.0} ms (warm connection: {warm:.0} ms) |"
-    );
-    let _ = writeln!(
-        table,
-        "| introspection, everything exact | same schema, exact sizes of every table (`Measure::All`: opens all {} relations) / every definition (`Definitions::All`), cold, median of 3 | {all_sizes:.0} ms / {all_definitions:.0} ms |",
+    table.row(Row {
+        work: format!("introspection, {t} tables / {i} indexes / {c} constraints, new connection (cold)"),
+        peer: "issue 3's limit".into(),
+        peer_figure: "1 s".into(),
+        lockscope: format!("median {cold:.0} ms (warm connection {warm:.0} ms)"),
+        ratio: Some(cold / 1000.0),
+        target: "well under a second".into(),
+    });
+    table.note(&format!(
+        "introspection: `introspect::introspect` with the defaults `inspect` uses, median of 5; everything exact \
+         (`Measure::All`, all {} relations opened / `Definitions::All`): {all_sizes:.0} ms / {all_definitions:.0} ms",
         t + i
-    );
+    ));
     let started = Instant::now();
     let mut sampler = Sampler::connect(target.clone(), SamplerOptions::default()).await.expect("connect");
     let overview = watch::overview::gather(&mut sampler, "bench", Duration::from_secs(30)).await.expect("overview");
     let overview_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let _ = writeln!(
-        table,
-        "| `lockscope inspect` overview, {t} tables | connect + introspection + one sample, as the one-shot command does (`overview::gather`), one run | {overview_ms:.0} ms ({} unused indexes listed) |",
-        overview.unused_indexes.len()
-    );
-    let rows: Vec<&str> = table.lines().collect();
-    println!("{}", rows[rows.len().saturating_sub(3)..].join("\n"));
+    table.row(Row {
+        work: format!("`lockscope inspect` overview, {t} tables (connect + introspection + one sample)"),
+        peer: "issue 3's limit".into(),
+        peer_figure: "1 s".into(),
+        lockscope: format!("{overview_ms:.0} ms, one run ({} unused indexes listed)", overview.unused_indexes.len()),
+        ratio: Some(overview_ms / 1000.0),
+        target: "well under a second".into(),
+    });
     sampler.close().await;
     execute(&mut admin_conn, "DROP DATABASE catalog WITH (FORCE)").await;
 }

@@ -1,4 +1,4 @@
-//! The wait graph from one snapshot of `pg_locks` (`sql/watch_lock_graph.sql`), without calling
+//! The wait graph from one snapshot of `pg_locks` (the 'lock' rows of `sql/watch_sample.sql`), without calling
 //! `pg_blocking_pids()` once per waiter.
 //!
 //! # The model
@@ -55,7 +55,7 @@ use super::tree::BlockingEdge;
 /// Waiters whose `waitstart`s are closer than this (µs) are not ordered by the snapshot.
 pub const ORDER_SLACK_US: i64 = 20_000;
 
-/// One row of `sql/watch_lock_graph.sql` that matters for the graph (`on_waited`).
+/// One 'lock' row of `sql/watch_sample.sql` that matters for the graph (`on_waited`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphRow {
     /// Lock group leader for display is resolved by the server; this is pg_locks.pid (0 for a

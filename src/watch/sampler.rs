@@ -21,7 +21,7 @@ use super::queue::{build_queues, LockRow};
 use super::tree::{BlockingEdge, BlockingGraph};
 
 const LOCKS_SQL: &str = include_str!("../../sql/watch_locks.sql");
-const LOCK_GRAPH_SQL: &str = include_str!("../../sql/watch_lock_graph.sql");
+const SAMPLE_SQL: &str = include_str!("../../sql/watch_sample.sql");
 const BLOCKING_SQL: &str = include_str!("../../sql/watch_blocking.sql");
 const SESSIONS_SQL: &str = include_str!("../../sql/watch_sessions.sql");
 const SUMMARY_SQL: &str = include_str!("../../sql/watch_summary.sql");
@@ -260,34 +260,51 @@ impl Sampler {
         let now_s = self.clock.elapsed().as_secs_f64();
         let conn = self.conn.as_mut().expect("connected above");
 
-        let (locks, edges, undecided) = if self.options.graph == GraphMethod::Snapshot && version_num >= WAITSTART_SINCE
-        {
-            let (locks, rows) = fetch_snapshot(conn).await?;
-            let waiting: BTreeSet<i32> = locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
-            let snapshot = graph::from_snapshot(&rows, &waiting, &waited_seconds(&locks));
-            let mut edges = snapshot.edges;
-            let asked: BTreeSet<i32> = snapshot.undecided.iter().map(|undecided| undecided.pid).collect();
-            if !asked.is_empty() {
-                edges.extend(fetch_edges(conn, &asked, &locks).await?);
-            }
-            let undecided = snapshot
-                .undecided
-                .into_iter()
-                .map(|undecided| UndecidedWait { pid: undecided.pid, reason: undecided.reason })
-                .collect();
-            (locks, edges, undecided)
-        } else {
-            let locks = fetch_locks(conn, version_num).await?;
-            let waiting: BTreeSet<i32> = locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
-            let edges = if waiting.is_empty() { Vec::new() } else { fetch_edges(conn, &waiting, &locks).await? };
-            (locks, edges, Vec::new())
-        };
-        let graph = BlockingGraph::new(&edges, own_pid);
-        let mut involved: BTreeSet<i32> = locks.iter().map(|row| row.pid).collect();
-        involved.extend(graph.blocked_by.values().flatten().copied());
-        let session_rows = fetch_sessions(conn, &involved, self.options.query_length).await?;
-        let summary = fetch_summary(conn).await?;
-        let progress_rows = fetch_progress(conn).await?;
+        let query_length = self.options.query_length;
+        let (locks, graph, undecided, session_rows, summary, progress_rows) =
+            if self.options.graph == GraphMethod::Snapshot && version_num >= WAITSTART_SINCE {
+                // One statement: pg_locks and pg_stat_activity read once each (sql/watch_sample.sql).
+                let whole = fetch_whole_sample(conn, query_length).await?;
+                let waiting: BTreeSet<i32> = whole.locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
+                let snapshot = graph::from_snapshot(&whole.graph_rows, &waiting, &waited_seconds(&whole.locks));
+                let mut edges = snapshot.edges;
+                let asked: BTreeSet<i32> = snapshot.undecided.iter().map(|undecided| undecided.pid).collect();
+                if !asked.is_empty() {
+                    edges.extend(fetch_edges(conn, &asked, &whole.locks).await?);
+                }
+                let graph = BlockingGraph::new(&edges, own_pid);
+                let blockers: BTreeSet<i32> = graph.blocked_by.values().flatten().copied().collect();
+                let mut session_rows: Vec<SessionRow> = whole
+                    .sessions
+                    .into_iter()
+                    .filter(|(row, listed)| *listed || blockers.contains(&row.pid))
+                    .map(|(row, _)| row)
+                    .collect();
+                // A blocker pg_blocking_pids() named that has no row in the snapshot (a parallel
+                // query's leader): its session was not read with the rest.
+                let missing: BTreeSet<i32> = blockers.difference(&whole.lock_pids).copied().collect();
+                if !missing.is_empty() {
+                    let extra = fetch_sessions(conn, &missing, query_length).await?;
+                    session_rows.extend(extra.into_iter().filter(|row| missing.contains(&row.pid)));
+                }
+                let undecided = snapshot
+                    .undecided
+                    .into_iter()
+                    .map(|undecided| UndecidedWait { pid: undecided.pid, reason: undecided.reason })
+                    .collect();
+                (whole.locks, graph, undecided, session_rows, whole.summary, whole.progress)
+            } else {
+                let locks = fetch_locks(conn, version_num).await?;
+                let waiting: BTreeSet<i32> = locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
+                let edges = if waiting.is_empty() { Vec::new() } else { fetch_edges(conn, &waiting, &locks).await? };
+                let graph = BlockingGraph::new(&edges, own_pid);
+                let mut involved: BTreeSet<i32> = locks.iter().map(|row| row.pid).collect();
+                involved.extend(graph.blocked_by.values().flatten().copied());
+                let session_rows = fetch_sessions(conn, &involved, query_length).await?;
+                let summary = fetch_summary(conn).await?;
+                let progress_rows = fetch_progress(conn).await?;
+                (locks, graph, Vec::new(), session_rows, summary, progress_rows)
+            };
         let progress = self.tracker.observe(&progress_rows, now_s);
 
         let queues = build_queues(&locks);
@@ -385,43 +402,200 @@ fn waited_seconds(locks: &[LockRow]) -> HashMap<i32, f64> {
     locks.iter().filter(|row| !row.granted).filter_map(|row| row.waited_s.map(|waited| (row.pid, waited))).collect()
 }
 
-/// One read of pg_locks (`sql/watch_lock_graph.sql`): the rows `sql/watch_locks.sql` would return,
-/// and every row on a lock object a session of this database waits for.
-async fn fetch_snapshot(conn: &mut PgConnection) -> Result<(Vec<LockRow>, Vec<GraphRow>), Failure> {
-    let rows = sqlx::query(LOCK_GRAPH_SQL)
+/// Everything one sample reads, from one statement (`sql/watch_sample.sql`).
+struct WholeSample {
+    /// The rows `sql/watch_locks.sql` would return (queues, waiting_for, holds).
+    locks: Vec<LockRow>,
+    /// Every row on a lock object a session of this database waits for (the wait graph).
+    graph_rows: Vec<GraphRow>,
+    /// Pids of all lock rows: the sessions the statement read beyond the listed ones.
+    lock_pids: BTreeSet<i32>,
+    /// Sessions, and whether each is listed whatever the graph says.
+    sessions: Vec<(SessionRow, bool)>,
+    summary: Summary,
+    progress: Vec<ProgressRow>,
+}
+
+/// Positions of `sql/watch_sample.sql`'s columns, looked up by name once per statement (not per
+/// row and column, as `row.get("name")` does).
+struct SampleColumns {
+    kind: usize,
+    pid: usize,
+    relation: usize,
+    backend_type: usize,
+    locktype: usize,
+    mode: usize,
+    granted: usize,
+    fastpath: usize,
+    tag: usize,
+    shown: usize,
+    on_waited: usize,
+    leader_pid: usize,
+    waited_s: usize,
+    waitstart_us: usize,
+    relation_oid: usize,
+    transactionid: usize,
+    usename: usize,
+    application_name: usize,
+    state: usize,
+    wait_event_type: usize,
+    wait_event: usize,
+    query: usize,
+    xact_age_s: usize,
+    query_age_s: usize,
+    state_age_s: usize,
+    query_start_us: usize,
+    listed: usize,
+    sessions: usize,
+    active: usize,
+    idle_in_transaction: usize,
+    waiting_on_locks: usize,
+    max_connections: usize,
+    view: usize,
+    index_name: usize,
+    fields: usize,
+}
+
+impl SampleColumns {
+    fn of(row: &sqlx::postgres::PgRow) -> Result<SampleColumns, Failure> {
+        let at = |name: &str| {
+            row.try_column(name).map(sqlx::Column::ordinal).map_err(|err| {
+                Failure::Failed(Error::Database(format!("sql/watch_sample.sql has no column {name}: {err}")))
+            })
+        };
+        Ok(SampleColumns {
+            kind: at("kind")?,
+            pid: at("pid")?,
+            relation: at("relation")?,
+            backend_type: at("backend_type")?,
+            locktype: at("locktype")?,
+            mode: at("mode")?,
+            granted: at("granted")?,
+            fastpath: at("fastpath")?,
+            tag: at("tag")?,
+            shown: at("shown")?,
+            on_waited: at("on_waited")?,
+            leader_pid: at("leader_pid")?,
+            waited_s: at("waited_s")?,
+            waitstart_us: at("waitstart_us")?,
+            relation_oid: at("relation_oid")?,
+            transactionid: at("transactionid")?,
+            usename: at("usename")?,
+            application_name: at("application_name")?,
+            state: at("state")?,
+            wait_event_type: at("wait_event_type")?,
+            wait_event: at("wait_event")?,
+            query: at("query")?,
+            xact_age_s: at("xact_age_s")?,
+            query_age_s: at("query_age_s")?,
+            state_age_s: at("state_age_s")?,
+            query_start_us: at("query_start_us")?,
+            listed: at("listed")?,
+            sessions: at("sessions")?,
+            active: at("active")?,
+            idle_in_transaction: at("idle_in_transaction")?,
+            waiting_on_locks: at("waiting_on_locks")?,
+            max_connections: at("max_connections")?,
+            view: at("view")?,
+            index_name: at("index_name")?,
+            fields: at("fields")?,
+        })
+    }
+}
+
+/// One sample's reads in one statement: pg_locks once (one sweep of the lock manager) and
+/// pg_stat_activity once (one copy of every backend's status), on one round trip.
+async fn fetch_whole_sample(conn: &mut PgConnection, query_length: usize) -> Result<WholeSample, Failure> {
+    let rows = sqlx::query(SAMPLE_SQL)
+        .bind(i32::try_from(query_length).unwrap_or(i32::MAX))
         .fetch_all(&mut *conn)
         .await
-        .map_err(|err| Failure::from_sqlx("reading pg_locks", err))?;
-    let mut locks = Vec::new();
-    let mut graph_rows = Vec::new();
+        .map_err(|err| Failure::from_sqlx("reading pg_locks and pg_stat_activity", err))?;
+    let mut whole = WholeSample {
+        locks: Vec::new(),
+        graph_rows: Vec::new(),
+        lock_pids: BTreeSet::new(),
+        sessions: Vec::new(),
+        summary: Summary::default(),
+        progress: Vec::new(),
+    };
+    let Some(first) = rows.first() else {
+        return Ok(whole);
+    };
+    let c = SampleColumns::of(first)?;
     for row in &rows {
-        let granted: bool = row.get("granted");
-        if row.get::<bool, _>("shown") && (row.get::<bool, _>("in_this_database") || !granted) {
-            locks.push(LockRow {
-                pid: row.get("pid"),
-                locktype: row.get("locktype"),
-                mode: row.get("mode"),
-                granted,
-                waited_s: row.get("waited_s"),
-                relation_oid: row.get("relation_oid"),
-                relation: row.get("relation"),
-                transactionid: row.get("transactionid"),
-            });
-        }
-        if row.get::<bool, _>("on_waited") {
-            graph_rows.push(GraphRow {
-                pid: row.get("pid"),
-                tag: row.get("tag"),
-                mode: row.get("mode"),
-                granted,
-                fastpath: row.get("fastpath"),
-                waitstart_us: row.get("waitstart_us"),
-                backend_type: row.get("backend_type"),
-                leader_pid: row.get("leader_pid"),
-            });
+        match row.get::<&str, _>(c.kind) {
+            "lock" => {
+                let pid: i32 = row.get(c.pid);
+                let granted: bool = row.get(c.granted);
+                let mode: String = row.get(c.mode);
+                whole.lock_pids.insert(pid);
+                if row.get::<bool, _>(c.on_waited) {
+                    whole.graph_rows.push(GraphRow {
+                        pid,
+                        tag: row.get(c.tag),
+                        mode: mode.clone(),
+                        granted,
+                        fastpath: row.get(c.fastpath),
+                        waitstart_us: row.get(c.waitstart_us),
+                        backend_type: row.get(c.backend_type),
+                        leader_pid: row.get(c.leader_pid),
+                    });
+                }
+                if row.get::<bool, _>(c.shown) {
+                    whole.locks.push(LockRow {
+                        pid,
+                        locktype: row.get(c.locktype),
+                        mode,
+                        granted,
+                        waited_s: row.get(c.waited_s),
+                        relation_oid: row.get(c.relation_oid),
+                        relation: row.get(c.relation),
+                        transactionid: row.get(c.transactionid),
+                    });
+                }
+            }
+            "session" => whole.sessions.push((
+                SessionRow {
+                    pid: row.get(c.pid),
+                    usename: row.get(c.usename),
+                    application_name: row.get(c.application_name),
+                    backend_type: row.get(c.backend_type),
+                    state: row.get(c.state),
+                    wait_event_type: row.get(c.wait_event_type),
+                    wait_event: row.get(c.wait_event),
+                    query: row.get(c.query),
+                    xact_age_s: row.get(c.xact_age_s),
+                    query_age_s: row.get(c.query_age_s),
+                    state_age_s: row.get(c.state_age_s),
+                    query_start_us: row.get(c.query_start_us),
+                },
+                row.get(c.listed),
+            )),
+            "counts" => {
+                whole.summary = Summary {
+                    sessions: row.get(c.sessions),
+                    active: row.get(c.active),
+                    idle_in_transaction: row.get(c.idle_in_transaction),
+                    waiting_on_locks: row.get(c.waiting_on_locks),
+                    max_connections: row.get(c.max_connections),
+                }
+            }
+            "progress" => whole.progress.push(ProgressRow {
+                view: row.get(c.view),
+                pid: row.get(c.pid),
+                relation: row.get(c.relation),
+                index: row.get(c.index_name),
+                fields: serde_json::from_str(row.get::<&str, _>(c.fields)).unwrap_or(serde_json::Value::Null),
+            }),
+            other => {
+                return Err(Failure::Failed(Error::Database(format!(
+                    "sql/watch_sample.sql returned a row of kind {other}"
+                ))))
+            }
         }
     }
-    Ok((locks, graph_rows))
+    Ok(whole)
 }
 
 /// One row of `sql/watch_sessions.sql`.
