@@ -9,6 +9,7 @@
 mod ast;
 pub mod catalogue;
 pub mod context;
+pub mod estimate;
 mod evaluate;
 pub mod hold;
 pub mod late;
