@@ -204,6 +204,9 @@ pub struct StatementTrace {
     /// What the statement costs on this database (and on production, with a snapshot).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impact: Option<crate::impact::StatementImpact>,
+    /// Sample runs on copies of its table, for the production estimate (`--production-stats`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<super::calibrate::Calibration>,
 }
 
 impl StatementTrace {
