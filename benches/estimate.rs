@@ -60,7 +60,7 @@ fn main() {
     let rows = env_usize("BENCH_ESTIMATE_ROWS", 50_000);
     let rounds = env_usize("BENCH_ROUNDS", 3);
     let server = EphemeralServer::start().expect("embedded server");
-    for (db, n) in [("staging", rows), ("production", rows * 10)] {
+    for (db, n) in [("small_copy", rows), ("large_copy", rows * 10)] {
         psql(&server, "postgres", &format!("CREATE DATABASE {db}"));
         psql(
             &server,
@@ -75,9 +75,9 @@ fn main() {
         psql(&server, db, "VACUUM ANALYZE payments");
     }
     let dir = tempfile::tempdir().unwrap();
-    let snapshot = dir.path().join("production.json");
+    let snapshot = dir.path().join("large_copy.json");
     let status = Command::new(LOCKSCOPE)
-        .args(["snapshot", "--database-url", &server.url("production"), "--output"])
+        .args(["snapshot", "--database-url", &server.url("large_copy"), "--output"])
         .arg(&snapshot)
         .stderr(Stdio::null())
         .status()
@@ -97,11 +97,12 @@ fn main() {
         let (mut extrapolated, mut measured, mut linear) = (Vec::new(), Vec::new(), Vec::new());
         let mut basis = String::new();
         for round in 0..rounds {
-            let staged = check(&server.url("staging"), &migration, &["--production-stats", snapshot.to_str().unwrap()]);
+            let staged =
+                check(&server.url("small_copy"), &migration, &["--production-stats", snapshot.to_str().unwrap()]);
             let estimate = &staged["impact"]["production"];
             let predicted = estimate["duration_ms"].as_f64().expect("a production estimate");
             basis = estimate["basis"].as_str().unwrap_or_default().to_string();
-            let real = check(&server.url("production"), &migration, &[])["duration_ms"].as_f64().unwrap();
+            let real = check(&server.url("large_copy"), &migration, &[])["duration_ms"].as_f64().unwrap();
             // What the old estimate said: the staging time × the row ratio.
             let old = staged["duration_ms"].as_f64().unwrap() * 10.0;
             eprintln!(
