@@ -78,7 +78,13 @@ fn generated_scripts(dir: &Path) -> Vec<Script> {
 fn diesel_scripts(dir: &Path) -> Vec<Script> {
     let mut dirs: Vec<PathBuf> =
         std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("up.sql").is_file()).collect();
-    dirs.sort();
+    // Diesel orders by version, the name before the first `_` without its dashes
+    // (`2017-09-23-182408_x` is 20170923182408), as src/source/layouts.rs does.
+    let version = |p: &PathBuf| -> String {
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        name.split('_').next().unwrap_or_default().replace('-', "")
+    };
+    dirs.sort_by_key(|p| (version(p), p.clone()));
     dirs.into_iter()
         .map(|migration| {
             let metadata = std::fs::read_to_string(migration.join("metadata.toml")).unwrap_or_default();
@@ -161,9 +167,13 @@ fn section(name: &str) -> bool {
     std::env::var("BENCH_SECTIONS").map_or(true, |sections| sections.split(',').any(|s| s.trim() == name))
 }
 
-/// crates.io's migrations, beside the project (`../shared/corpora/crates.io`, see its README).
+/// crates.io's migrations, beside the project (`../shared/corpora/crates.io`, see its README);
+/// `BENCH_CRATES_IO` names another copy (a git worktree sits one level deeper).
 fn crates_io_corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/crates.io/migrations");
+    let root = std::env::var_os("BENCH_CRATES_IO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/crates.io"));
+    let dir = root.join("migrations");
     dir.is_dir().then_some(dir)
 }
 
