@@ -11,6 +11,7 @@ mod ast;
 pub mod catalogue;
 pub mod config;
 pub mod context;
+pub mod estimate;
 mod evaluate;
 pub mod hold;
 pub mod impact;

@@ -189,6 +189,7 @@ fn trace_options(
             .unwrap_or(Duration::from_secs(600)),
         sample_interval: args.sample_interval,
         allow_production: args.i_know_this_is_production,
+        calibrate: args.production_stats.is_some(),
         progress: progress.map(crate::progress::ProgressBar::hook),
     }
 }
@@ -322,8 +323,9 @@ fn assess_impact(
     }
     if let Some(snapshot) = snapshot {
         assessment.notes.push(format!(
-            "production estimates scale each statement's measured time by the production/here row ratio of the table \
-             it rewrote or scanned, from the snapshot of {} taken {}",
+            "production estimates fit a fixed + per-row + per-index cost model on each rewrite, index build or scan \
+             timed here (and on rolled-back sample copies of its table), applied to the sizes in the snapshot of {} \
+             taken {}",
             snapshot.source, snapshot.captured_at
         ));
     }

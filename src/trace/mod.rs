@@ -3,6 +3,7 @@
 //! from inside (`pg_locks`, `pg_class`, `pg_stat_xact_*`) and sampled from a second connection.
 
 mod attribution;
+mod calibrate;
 pub mod model;
 pub mod observe;
 mod round_trip;
@@ -18,6 +19,7 @@ use sqlx::postgres::{PgConnection, PgDatabaseError};
 use sqlx::{Connection, Row};
 use tokio::sync::watch;
 
+pub use calibrate::{Calibration, CalibrationRun};
 pub use model::*;
 use observe::{db_error, HeldLock, RelationSnapshot, ScanCounters, SchemaSnapshot};
 
@@ -52,6 +54,9 @@ pub struct TraceOptions {
     pub allow_production: bool,
     /// Told before each migration and statement runs (the progress bar listens).
     pub progress: Option<crate::progress::ProgressHook>,
+    /// Dry-run only: time rewrites, index builds and validations on sample copies of their table
+    /// too (rolled back), for production estimates (`check --production-stats`).
+    pub calibrate: bool,
 }
 
 impl Default for TraceOptions {
@@ -63,6 +68,7 @@ impl Default for TraceOptions {
             sample_interval: Duration::from_millis(10),
             allow_production: false,
             progress: None,
+            calibrate: false,
         }
     }
 }
@@ -151,6 +157,7 @@ async fn run_with(
         lock_origin: HashMap::new(),
         locks_cache: None,
         scan_baseline: ScanCounters::new(),
+        scan_baseline_complete: false,
         known_visible: HashSet::new(),
         not_built: Vec::new(),
     };
@@ -209,6 +216,9 @@ struct Tracer {
     /// Scan counters after the last statement. A dry-run is one transaction in a fresh session,
     /// so a table missing here has not been scanned yet.
     scan_baseline: ScanCounters,
+    /// Scratch mode: `scan_baseline` holds every user table's counters, read after the last
+    /// statement of this transaction (counters are flushed only between transactions).
+    scan_baseline_complete: bool,
     /// Relations other sessions are known to see (visibility never changes within a dry-run).
     known_visible: HashSet<i64>,
     /// Which migration first took each relation lock in this transaction, for locks a later
@@ -334,25 +344,25 @@ impl Tracer {
     }
 
     /// Opens lockscope's transaction with its safety settings (docs/ARCHITECTURE.md, "Safety invariants").
+    /// One round trip: a simple-query message with several statements runs them in order and
+    /// stops at the first error (PostgreSQL docs, "Multiple Statements in a Simple Query":
+    /// https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT), so
+    /// no migration statement can run before the timeouts are in place.
     async fn begin(&mut self) -> Result<()> {
         self.locks_cache = None;
         self.scan_baseline.clear();
-        self.execute_control("BEGIN").await?;
-        self.in_transaction = true;
-        self.set_timeouts().await?;
-        if self.server.major() >= 14 {
-            // A killed lockscope is noticed by the server within a second even mid-statement.
-            self.execute_control("SET LOCAL client_connection_check_interval = '1s'").await?;
-        }
-        Ok(())
-    }
-
-    async fn set_timeouts(&mut self) -> Result<()> {
-        let sql = format!(
-            "SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'; SET LOCAL application_name = '{APPLICATION_NAME}'",
+        self.scan_baseline_complete = false;
+        let mut sql = format!(
+            "BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'; SET LOCAL application_name = '{APPLICATION_NAME}'",
             self.options.lock_timeout.as_millis().max(1),
             self.options.statement_timeout.as_millis().max(1)
         );
+        if self.server.major() >= 14 {
+            // A killed lockscope is noticed by the server within a second even mid-statement.
+            sql.push_str("; SET LOCAL client_connection_check_interval = '1s'");
+        }
+        // Set first: should a SET fail after BEGIN, the open transaction is still rolled back.
+        self.in_transaction = true;
         self.execute_control(&sql).await
     }
 
@@ -624,7 +634,7 @@ impl Tracer {
         // Unflushed counters survive a commit, so in scratch mode (several transactions) read them all;
         // the throwaway database is small. A dry-run is one transaction in a fresh session.
         let all_counters = self.options.mode == Mode::Scratch;
-        let scans_before = if all_counters {
+        let mut scans_before = if all_counters && !self.scan_baseline_complete {
             observe::scan_counters(&mut self.conn, &[], true).await?
         } else {
             self.scan_baseline.clone()
@@ -633,6 +643,18 @@ impl Tracer {
             self.remember_sequences(&relations_before, &resolved, summary.opaque).await?;
         }
 
+        let calibration = if self.options.calibrate && self.options.mode == Mode::DryRun {
+            let oid_of = |name: &str| resolved.get(name).map(|found| found.0);
+            let found = calibrate::calibrate(&mut self.conn, statement, &relations_before, oid_of, self.pid).await;
+            if found.is_some() {
+                // The copies were filled from the table: those scans are not the statement's.
+                let counters = observe::scan_counters(&mut self.conn, &relations_before.table_oids(), false).await?;
+                scans_before.extend(counters);
+            }
+            found
+        } else {
+            None
+        };
         let (result, samples, elapsed) = self.execute_sampled(&statement.sql).await?;
         trace.executed = true;
         trace.duration_ms = Some(elapsed);
@@ -662,8 +684,16 @@ impl Tracer {
             SchemaSnapshot::default()
         };
         let scan_oids_after = scan_candidates(&locks_after, &relations_after);
-        let mut scans_after = observe::scan_counters(&mut self.conn, &scan_oids_after, all_counters).await?;
-        if !all_counters {
+        let mut scans_after = if cannot_scan(statement) {
+            // Nothing was scanned: the counters are still those of the baseline.
+            scans_before.clone()
+        } else {
+            observe::scan_counters(&mut self.conn, &scan_oids_after, all_counters).await?
+        };
+        if all_counters {
+            self.scan_baseline = scans_after.clone();
+            self.scan_baseline_complete = true;
+        } else {
             self.scan_baseline.extend(scans_after.iter().map(|(oid, counters)| (*oid, *counters)));
         }
         self.locks_cache = Some(locks_after.clone());
@@ -696,6 +726,7 @@ impl Tracer {
         trace.scans = observe::scans(&scans_before, &scans_after, |oid| names.name(oid));
         trace.catalog_changes =
             observe::catalog_changes(&relations_before, &relations_after, &schema_before, &schema_after);
+        trace.calibration = calibration;
 
         if summary.kind.changes_session_settings() {
             self.reassert_timeouts().await?;
@@ -982,6 +1013,40 @@ impl ObservationScope {
         }
         ObservationScope { relations: true, schema: summary.kind.may_change_table_definitions() }
     }
+}
+
+/// Statement kinds that never scan a user table (catalog-only work, no expression evaluated
+/// against rows), so the scan counters after them need not be read.
+fn cannot_scan(statement: &Statement) -> bool {
+    const KINDS: &[&str] = &[
+        "COMMENT",
+        "GRANT",
+        "REVOKE",
+        "SET",
+        "RESET",
+        "SHOW",
+        "CREATE FUNCTION",
+        "CREATE PROCEDURE",
+        "ALTER FUNCTION",
+        "DROP FUNCTION",
+        "CREATE TRIGGER",
+        "DROP TRIGGER",
+        "CREATE SCHEMA",
+        "CREATE TYPE",
+        "CREATE SEQUENCE",
+        "DROP INDEX",
+        "DROP TABLE",
+        "CREATE VIEW",
+        "DROP VIEW",
+        "SECURITY LABEL",
+        "CREATE POLICY",
+        "ALTER POLICY",
+        "DROP POLICY",
+        "SAVEPOINT",
+        "RELEASE",
+        "ROLLBACK TO",
+    ];
+    !statement.summary.opaque && KINDS.contains(&statement.summary.kind.as_str())
 }
 
 /// Whether a statement can advance a sequence (nextval through a default, a serial or identity

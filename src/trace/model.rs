@@ -170,6 +170,9 @@ pub struct StatementTrace {
     pub waits: Vec<LockWait>,
     pub queue: Queue,
     pub error: Option<StatementError>,
+    /// Sample runs on copies of its table, for the production estimate (`--production-stats`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<super::calibrate::Calibration>,
 }
 
 impl StatementTrace {

@@ -140,13 +140,15 @@ fn activity(table: &TableInfo, introspection: &Introspection, source: &str) -> A
     }
 }
 
-/// Scales the statement's measured time to production: by the production/here row ratio of the
-/// table it rewrote or scanned (the work that grows with size); unchanged when it did neither.
+/// The statement's time on production, from a cost model fitted on this run and the sample runs
+/// the trace made (`analyze::estimate`): fixed cost + per-row + per-index terms of the table it
+/// rewrote, indexed or scanned; unchanged when it did neither.
 fn estimate(
     statement: &StatementTrace,
     target: Option<&Introspection>,
     production: &Introspection,
 ) -> ProductionEstimate {
+    use crate::analyze::estimate::{fit, Measurement, Work};
     let measured = statement.duration_ms.unwrap_or(0.0);
     let heavy: Vec<&str> = statement
         .rewrites
@@ -163,24 +165,73 @@ fn estimate(
             basis: "no rewrite or full scan: the time does not grow with table size".into(),
         };
     }
-    // The table with the most rows on production dominates the cost.
+    let work = if statement.rewrites.iter().any(|r| r.relkind == "table") {
+        Work::Rewrite
+    } else if statement.kind == "CREATE INDEX" {
+        Work::IndexBuild
+    } else {
+        Work::Scan
+    };
+    // The table whose production estimate is longest dominates the cost.
     let mut best: Option<(f64, String)> = None;
     for relation in heavy {
         let Some(prod_table) = table_of(relation, Some(production)) else { continue };
         let prod_rows = prod_table.rows();
-        let here_rows = rows_here(statement, relation).or_else(|| table_of(relation, target).map(TableInfo::rows));
-        let (scale, basis) = match here_rows {
-            Some(here) if here >= 1.0 => (
-                prod_rows / here,
-                format!(
-                    "{relation}: {} rows on production vs {} here (×{:.2})",
-                    human_count(prod_rows),
+        let prod_indexes = production.indexes_of(prod_table.oid).count() as f64;
+        let calibration = statement.calibration.as_ref().filter(|c| c.relation == relation);
+        let target_table = table_of(relation, target);
+        let here_rows = rows_here(statement, relation)
+            .or_else(|| calibration.map(|c| c.rows_here))
+            .or_else(|| target_table.map(TableInfo::rows));
+        let here_indexes = calibration
+            .map(|c| c.indexes_here as f64)
+            .or_else(|| target.zip(target_table).map(|(t, table)| t.indexes_of(table.oid).count() as f64))
+            .unwrap_or(prod_indexes);
+        let (predicted, basis) = match here_rows {
+            Some(here) if here >= 1.0 => {
+                let mut timings = vec![Measurement { rows: here, indexes: here_indexes, ms: measured }];
+                timings.extend(calibration.iter().flat_map(|c| &c.runs).map(|run| Measurement {
+                    rows: run.rows,
+                    indexes: run.indexes as f64,
+                    ms: run.duration_ms,
+                }));
+                let sampled: Vec<String> = calibration
+                    .iter()
+                    .flat_map(|c| &c.runs)
+                    .map(|run| {
+                        format!(
+                            "{} on a sample copy of {} rows with {} index(es)",
+                            crate::units::format_ms(run.duration_ms),
+                            human_count(run.rows),
+                            run.indexes
+                        )
+                    })
+                    .collect();
+                let measured_text = std::iter::once(format!(
+                    "{} here ({} rows, {} index(es))",
+                    crate::units::format_ms(measured),
                     human_count(here),
-                    prod_rows / here
-                ),
-            ),
+                    here_indexes
+                ))
+                .chain(sampled)
+                .collect::<Vec<_>>()
+                .join(", ");
+                match fit(work, &timings) {
+                    Some(model) => (
+                        model.predict(prod_rows, prod_indexes),
+                        format!(
+                            "{relation}: {} rows and {prod_indexes} index(es) on production; {} model {} fitted on {measured_text}{}",
+                            human_count(prod_rows),
+                            work.describe(),
+                            model.describe(),
+                            calibration.and_then(|c| c.note.as_deref()).map(|n| format!(" ({n})")).unwrap_or_default()
+                        ),
+                    ),
+                    None => (measured, format!("{relation}: no usable timing to fit ({measured_text})")),
+                }
+            }
             _ => (
-                1.0,
+                measured,
                 format!(
                     "{relation}: {} rows on production but none here, so this run's time can't be scaled; \
                      trace against a staging copy with data",
@@ -188,12 +239,17 @@ fn estimate(
                 ),
             ),
         };
-        if best.as_ref().is_none_or(|(s, _)| scale > *s) {
-            best = Some((scale, basis));
+        if best.as_ref().is_none_or(|(p, _)| predicted > *p) {
+            best = Some((predicted, basis));
         }
     }
     match best {
-        Some((scale, basis)) => ProductionEstimate { duration_ms: measured * scale, hold_ms: 0.0, scale, basis },
+        Some((predicted, basis)) => ProductionEstimate {
+            duration_ms: predicted,
+            hold_ms: 0.0,
+            scale: if measured > 0.0 { predicted / measured } else { 1.0 },
+            basis,
+        },
         None => ProductionEstimate {
             duration_ms: measured,
             hold_ms: 0.0,

@@ -64,7 +64,7 @@ pub struct ProductionEstimate {
     pub duration_ms: f64,
     /// How long its locks would be held on production (this statement and the rest of its migration).
     pub hold_ms: f64,
-    /// The production / staging size ratio applied (1 when the statement does not depend on size).
+    /// Estimated / measured time (1 when the statement does not depend on size).
     pub scale: f64,
     /// In words: which relation's sizes gave the ratio, or why none applies.
     pub basis: String,
