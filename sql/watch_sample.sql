@@ -19,6 +19,8 @@
 --                shown     — every lock request of this database's sessions not granted yet, and
 --                            their locks on this database's relations that have a waiter or an
 --                            ACCESS EXCLUSIVE request or holder (the queues, waiting_for, holds);
+--                            and every relation lock of the sessions in $2 (an int4[]: `lockscope
+--                            run` lists all its command's locks, contended or not);
 --                on_waited — the lock object (every locktag column: locktype, database,
 --                            relation, page, tuple, virtualxid, transactionid, classid, objid,
 --                            objsubid, joined into `tag`) is one that a session of this database
@@ -33,7 +35,8 @@
 --                blockers it finds). Query text cut at $1 characters;
 --   'counts'   — one row: the header counts;
 --   'progress' — one row per pg_stat_progress_* row of this database.
--- lockscope's own session is left out everywhere. Run by hand with $1 replaced by 1000.
+-- lockscope's own session is left out everywhere. Run by hand with $1 replaced by 1000 and $2 by
+-- '{}'::int4[].
 WITH this_database AS (
     SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()
 ),
@@ -74,7 +77,8 @@ picked AS MATERIALIZED (
             AND (NOT k.granted
                  OR (k.locktype = 'relation'
                      AND k.database = (SELECT oid FROM this_database)
-                     AND (k.database, k.relation) IN (SELECT database, relation FROM busy_relations))))
+                     AND ((k.database, k.relation) IN (SELECT database, relation FROM busy_relations)
+                          OR k.pid = ANY ($2::int4[])))))
                                                                                    AS shown,
            k.tag IN (SELECT w.tag FROM waited w)                                   AS on_waited
     FROM locks k

@@ -723,3 +723,33 @@ async fn without_a_terminal_plain_lines_name_the_lock_the_command_already_holds_
     .await;
     assert_eq!(vip, 0, "the cancelled transaction rolled back its first ALTER too");
 }
+
+#[tokio::test]
+async fn an_uncontended_lock_of_the_command_is_named_too() {
+    // A CREATE INDEX takes SHARE on its table: nobody queues on it here, and no ACCESS EXCLUSIVE
+    // is in sight, yet a DBA wants to see it before the first writer does.
+    let db = common::fresh_database().await;
+    let files = files();
+    let mut setup = db.connect().await;
+    common::execute(&mut setup, "CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 100)").await;
+    let _ = setup.close().await;
+    let migration =
+        write(&files.root, "index_then_wait.sql", "CREATE INDEX items_id_idx ON items (id);\nSELECT pg_sleep(1.5);\n");
+    let mut cmd = lockscope();
+    cmd.arg("run")
+        .args(["--database-url", &db.url, "--format", "json", "--interval", "100ms", "--retries", "0"])
+        .arg("--output")
+        .arg(&files.report)
+        .arg("--")
+        .args(psql_args(&migration, &db.url))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let output = tokio::time::timeout(HANG_GUARD, cmd.output()).await.expect("lockscope hung").expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let holds =
+        stderr.lines().find(|line| line.contains(" now holds ")).unwrap_or_else(|| panic!("no holds line:\n{stderr}"));
+    assert!(holds.contains("ShareLock on public.items"), "the uncontended SHARE lock is named:\n{stderr}");
+    assert!(!stderr.contains("pg_cancel_backend:"), "nothing waited, nothing was cancelled:\n{stderr}");
+}

@@ -74,7 +74,7 @@ fn strength(mode: &str) -> i32 {
 pub fn change_line(now: &HeldNow, xact_age_s: Option<f64>) -> String {
     let transaction = xact_age_s.map(|age| format!(" (transaction open {age:.1}s)")).unwrap_or_default();
     if now.locks.is_empty() {
-        return format!("lockscope: pid {} now holds no lock another session queues on{transaction}", now.pid);
+        return format!("lockscope: pid {} now holds no relation lock{transaction}", now.pid);
     }
     let locks: Vec<String> = now.locks.iter().map(|held| held.lock.describe()).collect();
     format!("lockscope: pid {} now holds {}{transaction}", now.pid, locks.join(", "))
@@ -141,7 +141,7 @@ mod tests {
 
         let released = since.observe(&seen(&[]), 7, later + Duration::from_secs(2));
         assert!(released.changed);
-        assert_eq!(change_line(&released, None), "lockscope: pid 42 now holds no lock another session queues on");
+        assert_eq!(change_line(&released, None), "lockscope: pid 42 now holds no relation lock");
     }
 
     #[test]

@@ -605,7 +605,7 @@ impl Session<'_> {
     /// long.
     async fn tick(&mut self, running: &child::Running, watching: &mut Watching) {
         let Some(present) = self.find_sessions(running, watching).await else { return };
-        let Some(observation) = self.observe(watching.attempt.number).await else { return };
+        let Some(observation) = self.observe(watching.attempt.number, &present).await else { return };
         self.announce_waits(watching, &observation, &present);
         self.show_changes(watching, &observation, &present);
         let plans = self.guard.plan(&observation, &present, watching.thresholds, Instant::now());
@@ -662,8 +662,8 @@ impl Session<'_> {
     }
 
     /// One sample (`None`: none could be taken this time, and the event says why).
-    async fn observe(&mut self, number: u32) -> Option<observe::Observation> {
-        let observation = match self.observer.observe().await {
+    async fn observe(&mut self, number: u32, present: &BTreeSet<i32>) -> Option<observe::Observation> {
+        let observation = match self.observer.observe(present).await {
             Ok(observation) => observation,
             Err(err) => {
                 self.event(number, "sample_skipped", format!("sample failed: {err}"), None);

@@ -2,6 +2,7 @@
 //! blocking graph, queues, progress) and turns each sample into `run`'s own [`Observation`], so the
 //! guard does not depend on how `watch` builds its samples.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::db::Target;
@@ -29,9 +30,9 @@ pub struct Seen {
     pub blocked_by: Vec<i32>,
     /// How many sessions wait behind it, directly or transitively.
     pub queued_behind: usize,
-    /// Relation locks it has been granted, from the same pg_locks snapshot as `waiting`: every
-    /// one on a relation that has a waiter or an ACCESS EXCLUSIVE request or holder (the rows
-    /// `sql/watch_lock_graph.sql` marks `shown`), so every lock that makes a queue, or could.
+    /// Relation locks it has been granted, from the same pg_locks snapshot as `waiting`: for the
+    /// command's sessions every one on this database (`Observer::observe`), for others those on a
+    /// relation that has a waiter or an ACCESS EXCLUSIVE request or holder.
     pub holds: Vec<Held>,
 }
 
@@ -123,8 +124,10 @@ impl Observer {
         self.sampler.own_pid()
     }
 
-    /// Takes one sample.
-    pub async fn observe(&mut self) -> Result<Observation> {
+    /// Takes one sample, listing every relation lock the command's sessions (`commands`) hold,
+    /// contended or not.
+    pub async fn observe(&mut self, commands: &BTreeSet<i32>) -> Result<Observation> {
+        self.sampler.list_all_locks_of(commands.iter().copied());
         let sample = self.sampler.sample().await?;
         Ok(convert(&sample))
     }

@@ -87,6 +87,9 @@ pub struct Sampler {
     /// Since when, and why, the connection is gone.
     lost: Option<(Instant, String)>,
     attempted_cancels: Vec<(i32, i64)>,
+    /// Sessions whose every relation lock on this database the sample lists, contended or not
+    /// (`lockscope run`: the command's own sessions).
+    all_locks_of: Vec<i32>,
 }
 
 /// Why a sample could not be taken.
@@ -141,9 +144,17 @@ impl Sampler {
             clock: Instant::now(),
             lost: None,
             attempted_cancels: Vec::new(),
+            all_locks_of: Vec::new(),
         };
         sampler.open().await?;
         Ok(sampler)
+    }
+
+    /// From the next sample on, list every relation lock these sessions hold on this database,
+    /// not only the contended ones and ACCESS EXCLUSIVE (servers 14+ with the snapshot method;
+    /// otherwise the sample is unchanged). `lockscope run` names the command's sessions here.
+    pub fn list_all_locks_of(&mut self, pids: impl IntoIterator<Item = i32>) {
+        self.all_locks_of = pids.into_iter().collect();
     }
 
     /// The server as of the last (re)connection.
@@ -264,7 +275,7 @@ impl Sampler {
         let (locks, graph, undecided, session_rows, summary, progress_rows) =
             if self.options.graph == GraphMethod::Snapshot && version_num >= WAITSTART_SINCE {
                 // One statement: pg_locks and pg_stat_activity read once each (sql/watch_sample.sql).
-                let whole = fetch_whole_sample(conn, query_length).await?;
+                let whole = fetch_whole_sample(conn, query_length, &self.all_locks_of).await?;
                 let waiting: BTreeSet<i32> = whole.locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
                 let snapshot = graph::from_snapshot(&whole.graph_rows, &waiting, &waited_seconds(&whole.locks));
                 let mut edges = snapshot.edges;
@@ -505,9 +516,14 @@ impl SampleColumns {
 
 /// One sample's reads in one statement: pg_locks once (one sweep of the lock manager) and
 /// pg_stat_activity once (one copy of every backend's status), on one round trip.
-async fn fetch_whole_sample(conn: &mut PgConnection, query_length: usize) -> Result<WholeSample, Failure> {
+async fn fetch_whole_sample(
+    conn: &mut PgConnection,
+    query_length: usize,
+    all_locks_of: &[i32],
+) -> Result<WholeSample, Failure> {
     let rows = sqlx::query(SAMPLE_SQL)
         .bind(i32::try_from(query_length).unwrap_or(i32::MAX))
+        .bind(all_locks_of)
         .fetch_all(&mut *conn)
         .await
         .map_err(|err| Failure::from_sqlx("reading pg_locks and pg_stat_activity", err))?;
