@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::introspect::{
-    self, human_bytes, human_duration, ConstraintInfo, IndexInfo, IntrospectOptions, Introspection, Measure,
-    ServerInfo, SizeSource, TableInfo,
+    self, ConstraintInfo, IndexInfo, IntrospectOptions, Introspection, Measure, ServerInfo, SizeSource, TableInfo,
 };
+
+use crate::units::{human_bytes, human_duration};
 
 use super::alerts::one_line;
 use super::model::{Sample, Session};

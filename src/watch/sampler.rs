@@ -10,7 +10,8 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use crate::db::{self, Target};
 use crate::error::{Error, Result};
-use crate::introspect::{self, configure_read_only_session, human_duration, ServerInfo, SessionLimits};
+use crate::introspect::{self, configure_read_only_session, ServerInfo, SessionLimits};
+use crate::units::human_duration;
 
 use super::alerts::{self, AlertRules, CancelRequest};
 use super::classify::{looks_like_ddl, Focus};

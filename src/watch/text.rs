@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::introspect::human_duration;
+use crate::units::human_duration;
 
 use super::alerts::one_line;
 use super::model::{Progress, Sample, Session, TreeNode};

@@ -14,7 +14,7 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::introspect::human_duration;
+use crate::units::human_duration;
 
 use super::model::Sample;
 use super::text::{sample_lines, LineKind, SortKey, TextOptions};
