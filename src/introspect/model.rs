@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::units::human_duration;
+
 /// Everything introspection learned about one database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Introspection {
@@ -333,13 +335,10 @@ impl Introspection {
     }
 }
 
-pub use crate::units::human_duration;
-
-pub use crate::units::human_bytes;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::human_bytes;
 
     #[test]
     fn durations_read_naturally() {

@@ -28,9 +28,10 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::db::{self, Target};
 use crate::error::{Error, Result};
-use crate::introspect::{human_duration, rfc3339_now};
+use crate::introspect::rfc3339_now;
 use crate::ledger;
 use crate::source::{self, Layout, Migration};
+use crate::units::human_duration;
 
 use discover::{SessionFilter, TcpEndpoint};
 use guard::{Guard, Thresholds};

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::introspect::human_duration;
+use crate::units::human_duration;
 
 use super::guard::Blocker;
 use super::retry::Verdict;

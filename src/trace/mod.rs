@@ -226,7 +226,41 @@ struct Tracer {
     lock_origin: HashMap<(String, LockMode), usize>,
 }
 
+/// A migration's trace before any statement ran.
+fn empty_migration_trace(migration: &PlannedMigration) -> MigrationTrace {
+    MigrationTrace {
+        path: migration.path.display().to_string(),
+        version: migration.version.clone(),
+        name: migration.name.clone(),
+        direction: migration.direction,
+        statements: Vec::new(),
+        transaction_ms: None,
+        locks: Vec::new(),
+        reversibility: None,
+    }
+}
+
 const USER_TRANSACTION_SAVEPOINT: &str = "lockscope_migration_transaction";
+
+/// What was read before a statement ran, to compare with what is read after it.
+struct BeforeStatement {
+    locks: Vec<HeldLock>,
+    /// Relation names the statement mentions → (oid, …) as `resolve_names` found them.
+    resolved: HashMap<String, (i64, String, String)>,
+    target_names: Vec<String>,
+    relations: RelationSnapshot,
+    schema_tables: Vec<i64>,
+    schema: SchemaSnapshot,
+    scans: ScanCounters,
+}
+
+/// What was read after a statement succeeded.
+struct AfterStatement {
+    locks: Vec<HeldLock>,
+    relations: RelationSnapshot,
+    schema: SchemaSnapshot,
+    scans: ScanCounters,
+}
 
 impl Tracer {
     async fn run_plan(
@@ -252,40 +286,8 @@ impl Tracer {
                 None => None,
             };
             let migration_started = self.elapsed_ms();
-            let mut trace = MigrationTrace {
-                path: migration.path.display().to_string(),
-                version: migration.version.clone(),
-                name: migration.name.clone(),
-                direction: migration.direction,
-                statements: Vec::new(),
-                transaction_ms: None,
-                locks: Vec::new(),
-                reversibility: None,
-            };
-            let mut failure = None;
-            for statement in &migration.statements {
-                self.progress(crate::progress::Step::Statement {
-                    index: statement.index,
-                    line: statement.line,
-                    sql: &statement.sql,
-                });
-                let traced = self.trace_statement(migration, statement).await?;
-                let failed = traced.error.is_some();
-                if failed {
-                    let message = traced.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
-                    failure = Some(Outcome::Failed {
-                        migration: migration_index,
-                        statement: statement.index,
-                        path: trace.path.clone(),
-                        line: statement.line,
-                        message,
-                    });
-                }
-                trace.statements.push(traced);
-                if failed {
-                    break;
-                }
-            }
+            let mut trace = empty_migration_trace(migration);
+            let failure = self.trace_statements(migration, migration_index, &mut trace).await?;
             self.summarize_locks(&mut trace, plan);
             if let Some(failure) = failure {
                 trace.transaction_ms = Some(self.elapsed_ms() - migration_started);
@@ -311,6 +313,37 @@ impl Tracer {
         self.note_dry_run_hold_times(&mut traces);
         self.progress(crate::progress::Step::Finished);
         Ok((traces, Outcome::Completed))
+    }
+
+    /// Traces the migration's statements in order into `trace`, stopping at the first that fails
+    /// (returned as the outcome).
+    async fn trace_statements(
+        &mut self,
+        migration: &PlannedMigration,
+        migration_index: usize,
+        trace: &mut MigrationTrace,
+    ) -> Result<Option<Outcome>> {
+        for statement in &migration.statements {
+            self.progress(crate::progress::Step::Statement {
+                index: statement.index,
+                line: statement.line,
+                sql: &statement.sql,
+            });
+            let traced = self.trace_statement(migration, statement).await?;
+            if let Some(error) = &traced.error {
+                let failure = Outcome::Failed {
+                    migration: migration_index,
+                    statement: statement.index,
+                    path: trace.path.clone(),
+                    line: statement.line,
+                    message: error.message.clone(),
+                };
+                trace.statements.push(traced);
+                return Ok(Some(failure));
+            }
+            trace.statements.push(traced);
+        }
+        Ok(None)
     }
 
     fn progress(&self, step: crate::progress::Step<'_>) {
@@ -611,50 +644,12 @@ impl Tracer {
         statement: &Statement,
         mut trace: StatementTrace,
     ) -> Result<StatementTrace> {
-        let summary = &statement.summary;
         let scope = ObservationScope::of(statement);
-
-        let locks_before = match self.locks_cache.take() {
-            Some(locks) => locks,
-            None => self.held_locks().await?,
-        };
-        let resolved = self.resolve_names(statement).await?;
-        let target_names: Vec<String> = resolved.keys().cloned().collect();
-        let relations_before = if scope.relations {
-            observe::relations(&mut self.conn, &target_names, &[], summary.opaque).await?
-        } else {
-            RelationSnapshot::default()
-        };
-        let schema_tables = relations_before.table_oids();
-        let schema_before = if scope.schema {
-            observe::schema(&mut self.conn, &schema_tables).await?
-        } else {
-            SchemaSnapshot::default()
-        };
         // Unflushed counters survive a commit, so in scratch mode (several transactions) read them all;
         // the throwaway database is small. A dry-run is one transaction in a fresh session.
         let all_counters = self.options.mode == Mode::Scratch;
-        let mut scans_before = if all_counters && !self.scan_baseline_complete {
-            observe::scan_counters(&mut self.conn, &[], true).await?
-        } else {
-            self.scan_baseline.clone()
-        };
-        if self.options.mode == Mode::DryRun && may_advance_sequences(statement) {
-            self.remember_sequences(&relations_before, &resolved, summary.opaque).await?;
-        }
-
-        let calibration = if self.options.calibrate && self.options.mode == Mode::DryRun {
-            let oid_of = |name: &str| resolved.get(name).map(|found| found.0);
-            let found = calibrate::calibrate(&mut self.conn, statement, &relations_before, oid_of, self.pid).await;
-            if found.is_some() {
-                // The copies were filled from the table: those scans are not the statement's.
-                let counters = observe::scan_counters(&mut self.conn, &relations_before.table_oids(), false).await?;
-                scans_before.extend(counters);
-            }
-            found
-        } else {
-            None
-        };
+        let mut before = self.observe_before(statement, &scope, all_counters).await?;
+        let calibration = self.calibrate_before(statement, &mut before).await?;
         let (result, samples, elapsed) = self.execute_sampled(&statement.sql).await?;
         trace.executed = true;
         trace.duration_ms = Some(elapsed);
@@ -666,39 +661,125 @@ impl Tracer {
             return Ok(trace);
         }
 
-        let locks_after = self.held_locks().await?;
-        let fresh = observe::new_locks(&locks_before, &locks_after);
-        let relations_after = if scope.relations {
-            let oids: Vec<i64> = relations_before.rows.keys().copied().collect();
-            observe::relations(&mut self.conn, &target_names, &oids, summary.opaque).await?
+        let after = self.observe_after(statement, &scope, &before, all_counters).await?;
+        self.record_changes(statement, &mut trace, &before, after).await?;
+        trace.calibration = calibration;
+
+        if statement.summary.kind.changes_session_settings() {
+            self.reassert_timeouts().await?;
+        }
+        Ok(trace)
+    }
+
+    /// Reads locks, names, relations, schema and scan counters before the statement runs.
+    async fn observe_before(
+        &mut self,
+        statement: &Statement,
+        scope: &ObservationScope,
+        all_counters: bool,
+    ) -> Result<BeforeStatement> {
+        let summary = &statement.summary;
+        let locks = match self.locks_cache.take() {
+            Some(locks) => locks,
+            None => self.held_locks().await?,
+        };
+        let resolved = self.resolve_names(statement).await?;
+        let target_names: Vec<String> = resolved.keys().cloned().collect();
+        let relations = if scope.relations {
+            observe::relations(&mut self.conn, &target_names, &[], summary.opaque).await?
         } else {
             RelationSnapshot::default()
         };
-        let mut schema_tables_after = relations_after.table_oids();
-        schema_tables_after.extend(&schema_tables);
-        schema_tables_after.sort();
-        schema_tables_after.dedup();
-        let schema_after = if scope.schema {
-            observe::schema(&mut self.conn, &schema_tables_after).await?
+        let schema_tables = relations.table_oids();
+        let schema = if scope.schema {
+            observe::schema(&mut self.conn, &schema_tables).await?
         } else {
             SchemaSnapshot::default()
         };
-        let scan_oids_after = scan_candidates(&locks_after, &relations_after);
-        let mut scans_after = if cannot_scan(statement) {
-            // Nothing was scanned: the counters are still those of the baseline.
-            scans_before.clone()
+        let scans = if all_counters && !self.scan_baseline_complete {
+            observe::scan_counters(&mut self.conn, &[], true).await?
         } else {
-            observe::scan_counters(&mut self.conn, &scan_oids_after, all_counters).await?
+            self.scan_baseline.clone()
+        };
+        if self.options.mode == Mode::DryRun && may_advance_sequences(statement) {
+            self.remember_sequences(&relations, &resolved, summary.opaque).await?;
+        }
+        Ok(BeforeStatement { locks, resolved, target_names, relations, schema_tables, schema, scans })
+    }
+
+    /// With `--calibrate` in a dry-run: times the statement on sample copies (not counting their scans).
+    async fn calibrate_before(
+        &mut self,
+        statement: &Statement,
+        before: &mut BeforeStatement,
+    ) -> Result<Option<calibrate::Calibration>> {
+        if !(self.options.calibrate && self.options.mode == Mode::DryRun) {
+            return Ok(None);
+        }
+        let oid_of = |name: &str| before.resolved.get(name).map(|found| found.0);
+        let found = calibrate::calibrate(&mut self.conn, statement, &before.relations, oid_of, self.pid).await;
+        if found.is_some() {
+            // The copies were filled from the table: those scans are not the statement's.
+            let counters = observe::scan_counters(&mut self.conn, &before.relations.table_oids(), false).await?;
+            before.scans.extend(counters);
+        }
+        Ok(found)
+    }
+
+    /// Reads locks, relations, schema and scan counters after the statement succeeded, and keeps
+    /// them as the next statement's baseline.
+    async fn observe_after(
+        &mut self,
+        statement: &Statement,
+        scope: &ObservationScope,
+        before: &BeforeStatement,
+        all_counters: bool,
+    ) -> Result<AfterStatement> {
+        let summary = &statement.summary;
+        let locks = self.held_locks().await?;
+        let relations = if scope.relations {
+            let oids: Vec<i64> = before.relations.rows.keys().copied().collect();
+            observe::relations(&mut self.conn, &before.target_names, &oids, summary.opaque).await?
+        } else {
+            RelationSnapshot::default()
+        };
+        let mut schema_tables = relations.table_oids();
+        schema_tables.extend(&before.schema_tables);
+        schema_tables.sort();
+        schema_tables.dedup();
+        let schema = if scope.schema {
+            observe::schema(&mut self.conn, &schema_tables).await?
+        } else {
+            SchemaSnapshot::default()
+        };
+        let scan_oids = scan_candidates(&locks, &relations);
+        let scans = if cannot_scan(statement) {
+            // Nothing was scanned: the counters are still those of the baseline.
+            before.scans.clone()
+        } else {
+            observe::scan_counters(&mut self.conn, &scan_oids, all_counters).await?
         };
         if all_counters {
-            self.scan_baseline = scans_after.clone();
+            self.scan_baseline = scans.clone();
             self.scan_baseline_complete = true;
         } else {
-            self.scan_baseline.extend(scans_after.iter().map(|(oid, counters)| (*oid, *counters)));
+            self.scan_baseline.extend(scans.iter().map(|(oid, counters)| (*oid, *counters)));
         }
-        self.locks_cache = Some(locks_after.clone());
+        self.locks_cache = Some(locks.clone());
+        Ok(AfterStatement { locks, relations, schema, scans })
+    }
 
-        let mut names = RelationNames::new(&[&locks_before, &locks_after], &[&relations_before, &relations_after]);
+    /// Fills the trace's locks, rewrites, scans and catalog changes from the two readings, keeping
+    /// only what other sessions could be blocked by.
+    async fn record_changes(
+        &mut self,
+        statement: &Statement,
+        trace: &mut StatementTrace,
+        before: &BeforeStatement,
+        mut after: AfterStatement,
+    ) -> Result<()> {
+        let fresh = observe::new_locks(&before.locks, &after.locks);
+        let mut names = RelationNames::new(&[&before.locks, &after.locks], &[&before.relations, &after.relations]);
         let fresh_oids: Vec<i64> = fresh.iter().filter_map(|lock| lock.relation_oid).collect();
         let visible = self.visible_relations(&fresh_oids).await?;
         for oid in &fresh_oids {
@@ -718,20 +799,15 @@ impl Tracer {
         };
         let fresh: Vec<HeldLock> =
             fresh.into_iter().filter(|lock| lock.relation_oid.is_none_or(|oid| matters(&oid))).collect();
-        trace.locks = self.relation_locks(statement, &fresh, &locks_before, &resolved, &names);
+        trace.locks = self.relation_locks(statement, &fresh, &before.locks, &before.resolved, &names);
         trace.other_locks = self.other_locks(&fresh, &names).await?;
-        trace.rewrites = observe::rewrites(&relations_before, &relations_after);
+        trace.rewrites = observe::rewrites(&before.relations, &after.relations);
         trace.rewrites.retain(|rewrite| matters(&rewrite.oid));
-        scans_after.retain(|oid, _| matters(oid));
-        trace.scans = observe::scans(&scans_before, &scans_after, |oid| names.name(oid));
+        after.scans.retain(|oid, _| matters(oid));
+        trace.scans = observe::scans(&before.scans, &after.scans, |oid| names.name(oid));
         trace.catalog_changes =
-            observe::catalog_changes(&relations_before, &relations_after, &schema_before, &schema_after);
-        trace.calibration = calibration;
-
-        if summary.kind.changes_session_settings() {
-            self.reassert_timeouts().await?;
-        }
-        Ok(trace)
+            observe::catalog_changes(&before.relations, &after.relations, &before.schema, &after.schema);
+        Ok(())
     }
 
     /// Relations other sessions can see (oid → committed name, relkind), asked from the sampler session.

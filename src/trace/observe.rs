@@ -288,49 +288,15 @@ pub fn catalog_changes(
     before: &SchemaSnapshot,
     after: &SchemaSnapshot,
 ) -> Vec<CatalogChange> {
-    let mut changes = Vec::new();
     let name = |oid: i64| {
         relations_after
             .display_name(oid)
             .or_else(|| relations_before.display_name(oid))
             .unwrap_or_else(|| format!("oid {oid}"))
     };
-    let change = |change: &str, object: String, detail: String| CatalogChange { change: change.into(), object, detail };
-
-    let relation_kinds = |snapshot: &RelationSnapshot| -> BTreeMap<i64, (String, String)> {
-        snapshot
-            .rows
-            .values()
-            .filter(|row| row.schema_name != "pg_toast")
-            .map(|row| {
-                (row.oid, (relkind_name(&row.relkind).to_string(), snapshot.display_name(row.oid).unwrap_or_default()))
-            })
-            .collect()
-    };
     let (kinds_before, kinds_after) = (relation_kinds(relations_before), relation_kinds(relations_after));
-    for (oid, (kind, new_name)) in &kinds_after {
-        match kinds_before.get(oid) {
-            None => changes.push(change("created", format!("{kind} {new_name}"), String::new())),
-            Some((_, old_name)) if old_name != new_name => {
-                changes.push(change("renamed", format!("{kind} {old_name}"), format!("now {new_name}")))
-            }
-            Some(_) => {}
-        }
-    }
-    for (oid, (kind, old_name)) in &kinds_before {
-        if !kinds_after.contains_key(oid) {
-            changes.push(change("dropped", format!("{kind} {old_name}"), String::new()));
-        }
-    }
-
-    // Dropped and created under the same name in one statement: rebuilt (a retyped column's index).
-    let rebuilt: Vec<String> = changes
-        .iter()
-        .filter(|c| c.change == "created" && changes.iter().any(|d| d.change == "dropped" && d.object == c.object))
-        .map(|c| c.object.clone())
-        .collect();
-    changes.retain(|c| !(rebuilt.contains(&c.object) && (c.change == "created" || c.change == "dropped")));
-    changes.extend(rebuilt.into_iter().map(|object| change("rebuilt", object, String::new())));
+    let mut changes = relation_changes(&kinds_before, &kinds_after);
+    merge_rebuilt(&mut changes);
 
     let dropped_tables: BTreeSet<i64> =
         kinds_before.keys().filter(|oid| !kinds_after.contains_key(oid)).copied().collect();
@@ -339,6 +305,72 @@ pub fn catalog_changes(
     // Columns of a table created or dropped by this statement are part of that change.
     let interesting = |oid: &i64| !dropped_tables.contains(oid) && !created_tables.contains(oid);
 
+    push_column_changes(&mut changes, before, after, &interesting, &name);
+    push_constraint_changes(&mut changes, before, after, &interesting, &name);
+    push_index_changes(&mut changes, before, after, &interesting);
+    changes
+}
+
+/// One catalog change row.
+fn change(change: &str, object: String, detail: String) -> CatalogChange {
+    CatalogChange { change: change.into(), object, detail }
+}
+
+/// Kind and display name of every relation outside `pg_toast`, by oid.
+fn relation_kinds(snapshot: &RelationSnapshot) -> BTreeMap<i64, (String, String)> {
+    snapshot
+        .rows
+        .values()
+        .filter(|row| row.schema_name != "pg_toast")
+        .map(|row| {
+            (row.oid, (relkind_name(&row.relkind).to_string(), snapshot.display_name(row.oid).unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// Relations created, renamed (created and renamed in `after` order) and dropped.
+fn relation_changes(
+    kinds_before: &BTreeMap<i64, (String, String)>,
+    kinds_after: &BTreeMap<i64, (String, String)>,
+) -> Vec<CatalogChange> {
+    let mut changes = Vec::new();
+    for (oid, (kind, new_name)) in kinds_after {
+        match kinds_before.get(oid) {
+            None => changes.push(change("created", format!("{kind} {new_name}"), String::new())),
+            Some((_, old_name)) if old_name != new_name => {
+                changes.push(change("renamed", format!("{kind} {old_name}"), format!("now {new_name}")))
+            }
+            Some(_) => {}
+        }
+    }
+    for (oid, (kind, old_name)) in kinds_before {
+        if !kinds_after.contains_key(oid) {
+            changes.push(change("dropped", format!("{kind} {old_name}"), String::new()));
+        }
+    }
+    changes
+}
+
+/// Replaces a drop and a create under the same name in one statement by one "rebuilt" (a retyped
+/// column's index).
+fn merge_rebuilt(changes: &mut Vec<CatalogChange>) {
+    let rebuilt: Vec<String> = changes
+        .iter()
+        .filter(|c| c.change == "created" && changes.iter().any(|d| d.change == "dropped" && d.object == c.object))
+        .map(|c| c.object.clone())
+        .collect();
+    changes.retain(|c| !(rebuilt.contains(&c.object) && (c.change == "created" || c.change == "dropped")));
+    changes.extend(rebuilt.into_iter().map(|object| change("rebuilt", object, String::new())));
+}
+
+/// Columns created, altered (type, default, nullability) and dropped on the tables `interesting` keeps.
+fn push_column_changes(
+    changes: &mut Vec<CatalogChange>,
+    before: &SchemaSnapshot,
+    after: &SchemaSnapshot,
+    interesting: &impl Fn(&i64) -> bool,
+    name: &impl Fn(i64) -> String,
+) {
     for ((oid, column), new) in after.columns.iter().filter(|((oid, _), _)| interesting(oid)) {
         let object = format!("column {}.{column}", name(*oid));
         match before.columns.get(&(*oid, column.clone())) {
@@ -352,7 +384,16 @@ pub fn catalog_changes(
             changes.push(change("dropped", format!("column {}.{column}", name(*oid)), old.clone()));
         }
     }
+}
 
+/// Constraints created, validated, redefined and dropped on the tables `interesting` keeps.
+fn push_constraint_changes(
+    changes: &mut Vec<CatalogChange>,
+    before: &SchemaSnapshot,
+    after: &SchemaSnapshot,
+    interesting: &impl Fn(&i64) -> bool,
+    name: &impl Fn(i64) -> String,
+) {
     let validity = |validated: bool| if validated { "" } else { " (NOT VALID)" };
     for ((oid, constraint), (definition, validated)) in
         after.constraints.iter().filter(|((oid, _), _)| interesting(oid))
@@ -374,7 +415,15 @@ pub fn catalog_changes(
             changes.push(change("dropped", format!("constraint {constraint} on {}", name(*oid)), definition.clone()));
         }
     }
+}
 
+/// Index definitions: added to the created or rebuilt relation row, or an "altered" row.
+fn push_index_changes(
+    changes: &mut Vec<CatalogChange>,
+    before: &SchemaSnapshot,
+    after: &SchemaSnapshot,
+    interesting: &impl Fn(&i64) -> bool,
+) {
     let invalid = |valid: bool| if valid { "" } else { " (INVALID)" };
     for ((oid, index), (definition, valid)) in after.indexes.iter().filter(|((oid, _), _)| interesting(oid)) {
         match before.indexes.get(&(*oid, index.clone())) {
@@ -393,7 +442,6 @@ pub fn catalog_changes(
             Some(_) => {}
         }
     }
-    changes
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use crate::introspect::human_duration;
 use crate::locks::LockMode;
+use crate::units::human_duration;
 
 use super::classify::Focus;
 use super::model::{Alert, Sample, Session};

@@ -30,7 +30,8 @@ use std::time::Duration;
 
 use crate::db::{self, Target};
 use crate::error::{Error, Result};
-use crate::introspect::{human_duration, SessionLimits};
+use crate::introspect::SessionLimits;
+use crate::units::human_duration;
 
 pub use alerts::AlertRules;
 pub use classify::Focus;

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::introspect::{
-    self, human_bytes, human_duration, ConstraintInfo, IndexInfo, IntrospectOptions, Introspection, Measure,
-    ServerInfo, SizeSource, TableInfo,
+    self, ConstraintInfo, IndexInfo, IntrospectOptions, Introspection, Measure, ServerInfo, SizeSource, TableInfo,
 };
+
+use crate::units::{human_bytes, human_duration};
 
 use super::alerts::one_line;
 use super::model::{Sample, Session};
@@ -124,8 +125,20 @@ const UNUSED_LISTED: usize = 30;
 
 /// The overview as text tables.
 pub fn render_overview(overview: &Overview, options: &TextOptions) -> String {
-    let server = &overview.server;
     let mut out = String::new();
+    push_summary(&mut out, overview);
+    push_biggest_tables(&mut out, overview);
+    push_unused_indexes(&mut out, overview);
+    push_invalid_indexes(&mut out, overview);
+    push_not_valid_constraints(&mut out, overview);
+    push_idle_in_transaction(&mut out, overview, options);
+    push_current_blocking(&mut out, overview, options);
+    out
+}
+
+/// The heading lines: target, server, statistics age, schema counts, privileges and notes.
+fn push_summary(out: &mut String, overview: &Overview) {
+    let server = &overview.server;
     out.push_str(&format!("lockscope inspect · {}\n", overview.target));
     out.push_str(&format!(
         "Server      PostgreSQL {} · up {} (since {}) · database {} as {}\n",
@@ -146,46 +159,52 @@ pub fn render_overview(overview: &Overview, options: &TextOptions) -> String {
     for note in &overview.notes {
         out.push_str(&format!("Note        {note}\n"));
     }
+}
 
+/// The "Biggest tables" section: sizes, rows and scan counts of the largest tables.
+fn push_biggest_tables(out: &mut String, overview: &Overview) {
     out.push_str("\nBiggest tables\n");
     if overview.biggest_tables.is_empty() {
         out.push_str("  (no user tables)\n");
-    } else {
-        let mut t = table();
-        t.set_header(vec![
-            "table",
-            "total",
-            "heap",
-            "indexes",
-            "toast",
-            "rows",
-            "seq scans",
-            "idx scans",
-            "dead rows",
-            "size",
-        ]);
-        for info in &overview.biggest_tables {
-            t.add_row(vec![
-                info.qualified_name(),
-                human_bytes(info.size.total_bytes),
-                human_bytes(info.size.heap_bytes),
-                human_bytes(info.size.indexes_bytes),
-                human_bytes(info.size.toast_bytes),
-                format!("{:.0}", info.rows()),
-                info.activity.seq_scan.to_string(),
-                info.activity.idx_scan.to_string(),
-                info.activity.n_dead_tup.to_string(),
-                match info.size.source {
-                    SizeSource::Measured => "measured",
-                    SizeSource::Estimated => "estimate",
-                    SizeSource::EstimatedLocked => "estimate (locked)",
-                }
-                .to_string(),
-            ]);
-        }
-        out.push_str(&format!("{t}\n"));
+        return;
     }
+    let mut t = table();
+    t.set_header(vec![
+        "table",
+        "total",
+        "heap",
+        "indexes",
+        "toast",
+        "rows",
+        "seq scans",
+        "idx scans",
+        "dead rows",
+        "size",
+    ]);
+    for info in &overview.biggest_tables {
+        t.add_row(vec![
+            info.qualified_name(),
+            human_bytes(info.size.total_bytes),
+            human_bytes(info.size.heap_bytes),
+            human_bytes(info.size.indexes_bytes),
+            human_bytes(info.size.toast_bytes),
+            format!("{:.0}", info.rows()),
+            info.activity.seq_scan.to_string(),
+            info.activity.idx_scan.to_string(),
+            info.activity.n_dead_tup.to_string(),
+            match info.size.source {
+                SizeSource::Measured => "measured",
+                SizeSource::Estimated => "estimate",
+                SizeSource::EstimatedLocked => "estimate (locked)",
+            }
+            .to_string(),
+        ]);
+    }
+    out.push_str(&format!("{t}\n"));
+}
 
+/// The "Unused indexes" section, at most `UNUSED_LISTED` rows, plus the unscanned constraint indexes.
+fn push_unused_indexes(out: &mut String, overview: &Overview) {
     out.push_str(&format!("\nUnused indexes — no scan {}\n", overview.stats_since));
     if overview.unused_indexes.is_empty() {
         out.push_str("  none\n");
@@ -215,74 +234,86 @@ pub fn render_overview(overview: &Overview, options: &TextOptions) -> String {
             overview.unscanned_constraint_indexes
         ));
     }
+}
 
+/// The "Invalid indexes" section with the advice to drop and recreate them.
+fn push_invalid_indexes(out: &mut String, overview: &Overview) {
     out.push_str("\nInvalid indexes\n");
     if overview.invalid_indexes.is_empty() {
         out.push_str("  none\n");
-    } else {
-        let mut t = table();
-        t.set_header(vec!["index", "table", "ready", "definition"]);
-        for index in &overview.invalid_indexes {
-            t.add_row(vec![
-                index.qualified_name(),
-                index.qualified_table(),
-                if index.is_ready { "yes" } else { "no" }.to_string(),
-                index.definition.clone().unwrap_or_default(),
-            ]);
-        }
-        out.push_str(&format!("{t}\n"));
-        out.push_str(
-            "  An invalid index is still maintained on every write but never used: drop it \
-             (DROP INDEX CONCURRENTLY) and create it again, unless a CREATE INDEX CONCURRENTLY is \
-             running right now.\n",
-        );
+        return;
     }
+    let mut t = table();
+    t.set_header(vec!["index", "table", "ready", "definition"]);
+    for index in &overview.invalid_indexes {
+        t.add_row(vec![
+            index.qualified_name(),
+            index.qualified_table(),
+            if index.is_ready { "yes" } else { "no" }.to_string(),
+            index.definition.clone().unwrap_or_default(),
+        ]);
+    }
+    out.push_str(&format!("{t}\n"));
+    out.push_str(
+        "  An invalid index is still maintained on every write but never used: drop it \
+         (DROP INDEX CONCURRENTLY) and create it again, unless a CREATE INDEX CONCURRENTLY is \
+         running right now.\n",
+    );
+}
 
+/// The "NOT VALID constraints" section with the advice to validate them.
+fn push_not_valid_constraints(out: &mut String, overview: &Overview) {
     out.push_str("\nNOT VALID constraints\n");
     if overview.not_valid_constraints.is_empty() {
         out.push_str("  none\n");
-    } else {
-        let mut t = table();
-        t.set_header(vec!["constraint", "table", "kind", "definition"]);
-        for constraint in &overview.not_valid_constraints {
-            t.add_row(vec![
-                constraint.name.clone(),
-                constraint.qualified_table(),
-                constraint.kind.label().to_string(),
-                constraint.definition.clone().unwrap_or_default(),
-            ]);
-        }
-        out.push_str(&format!("{t}\n"));
-        out.push_str(
-            "  Existing rows were never checked: ALTER TABLE … VALIDATE CONSTRAINT takes only \
-             SHARE UPDATE EXCLUSIVE (reads and writes continue).\n",
-        );
+        return;
     }
+    let mut t = table();
+    t.set_header(vec!["constraint", "table", "kind", "definition"]);
+    for constraint in &overview.not_valid_constraints {
+        t.add_row(vec![
+            constraint.name.clone(),
+            constraint.qualified_table(),
+            constraint.kind.label().to_string(),
+            constraint.definition.clone().unwrap_or_default(),
+        ]);
+    }
+    out.push_str(&format!("{t}\n"));
+    out.push_str(
+        "  Existing rows were never checked: ALTER TABLE … VALIDATE CONSTRAINT takes only \
+         SHARE UPDATE EXCLUSIVE (reads and writes continue).\n",
+    );
+}
 
+/// The "Sessions idle in transaction" section, oldest transaction first.
+fn push_idle_in_transaction(out: &mut String, overview: &Overview, options: &TextOptions) {
     out.push_str("\nSessions idle in transaction\n");
     if overview.idle_in_transaction.is_empty() {
         out.push_str("  none\n");
-    } else {
-        let mut t = table();
-        t.set_header(vec!["pid", "user", "application", "transaction age", "idle for", "blocking", "last query"]);
-        for session in &overview.idle_in_transaction {
-            t.add_row(vec![
-                session.pid.to_string(),
-                session.usename.clone().unwrap_or_default(),
-                session.application_name.clone().unwrap_or_default(),
-                session.xact_age_s.map(human_duration).unwrap_or_default(),
-                session.state_age_s.map(human_duration).unwrap_or_default(),
-                session.queued_behind.to_string(),
-                session
-                    .query
-                    .as_deref()
-                    .map(|q| one_line(q, options.query_width.unwrap_or(usize::MAX)))
-                    .unwrap_or_default(),
-            ]);
-        }
-        out.push_str(&format!("{t}\n"));
+        return;
     }
+    let mut t = table();
+    t.set_header(vec!["pid", "user", "application", "transaction age", "idle for", "blocking", "last query"]);
+    for session in &overview.idle_in_transaction {
+        t.add_row(vec![
+            session.pid.to_string(),
+            session.usename.clone().unwrap_or_default(),
+            session.application_name.clone().unwrap_or_default(),
+            session.xact_age_s.map(human_duration).unwrap_or_default(),
+            session.state_age_s.map(human_duration).unwrap_or_default(),
+            session.queued_behind.to_string(),
+            session
+                .query
+                .as_deref()
+                .map(|q| one_line(q, options.query_width.unwrap_or(usize::MAX)))
+                .unwrap_or_default(),
+        ]);
+    }
+    out.push_str(&format!("{t}\n"));
+}
 
+/// The "Current blocking" section: the sample's lock tree, without its heading and session lists.
+fn push_current_blocking(out: &mut String, overview: &Overview, options: &TextOptions) {
     out.push_str("\nCurrent blocking\n");
     let lines = sample_lines(&overview.blocking, options);
     let mut blocking = String::new();
@@ -294,5 +325,4 @@ pub fn render_overview(overview: &Overview, options: &TextOptions) -> String {
         blocking.push('\n');
     }
     out.push_str(&blocking);
-    out
 }

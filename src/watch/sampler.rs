@@ -10,7 +10,8 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use crate::db::{self, Target};
 use crate::error::{Error, Result};
-use crate::introspect::{self, configure_read_only_session, human_duration, ServerInfo, SessionLimits};
+use crate::introspect::{self, configure_read_only_session, ServerInfo, SessionLimits};
+use crate::units::human_duration;
 
 use super::alerts::{self, AlertRules, CancelRequest};
 use super::classify::{looks_like_ddl, Focus};
@@ -695,98 +696,107 @@ async fn fetch_progress(conn: &mut PgConnection) -> Result<Vec<ProgressRow>, Fai
 const INSUFFICIENT_PRIVILEGE: &str = "<insufficient privilege>";
 
 fn assemble_sessions(rows: Vec<SessionRow>, locks: &[LockRow], graph: &BlockingGraph, focus: &Focus) -> Vec<Session> {
-    let mut sessions: Vec<Session> = rows
-        .into_iter()
-        .map(|row| {
-            // Without pg_read_all_stats, other roles' query text reads "<insufficient privilege>".
-            let hidden = row.query.as_deref() == Some(INSUFFICIENT_PRIVILEGE);
-            let query = if hidden { None } else { row.query };
-            let ddl = query.as_deref().is_some_and(looks_like_ddl);
-            Session {
-                pid: row.pid,
-                application_name: row.application_name,
-                state: row.state,
-                wait_event_type: row.wait_event_type,
-                query,
-                blocked_by: Vec::new(),
-                waiting_for: None,
-                usename: row.usename,
-                backend_type: row.backend_type,
-                wait_event: row.wait_event,
-                xact_age_s: row.xact_age_s,
-                query_age_s: row.query_age_s,
-                state_age_s: row.state_age_s,
-                query_start_us: row.query_start_us,
-                migration: false,
-                ddl,
-                hidden,
-                holds: Vec::new(),
-                queued_behind: 0,
-            }
-        })
-        .collect();
+    let mut sessions: Vec<Session> = rows.into_iter().map(session_from_row).collect();
     // Sessions in the lock graph that pg_stat_activity did not return (gone since, or another
     // database's backend): keep them so every tree node has a session.
     let known: BTreeSet<i32> = sessions.iter().map(|session| session.pid).collect();
     let in_graph: BTreeSet<i32> = graph.blocked_by.keys().chain(graph.waiters.keys()).copied().collect();
-    for pid in in_graph.difference(&known) {
-        sessions.push(Session {
-            pid: *pid,
-            application_name: None,
-            state: None,
-            wait_event_type: None,
-            query: None,
-            blocked_by: Vec::new(),
-            waiting_for: None,
-            usename: None,
-            backend_type: None,
-            wait_event: None,
-            xact_age_s: None,
-            query_age_s: None,
-            state_age_s: None,
-            query_start_us: None,
-            migration: false,
-            ddl: false,
-            hidden: true,
-            holds: Vec::new(),
-            queued_behind: 0,
-        });
-    }
+    sessions.extend(in_graph.difference(&known).map(|pid| unseen_session(*pid)));
     let mut by_pid: HashMap<i32, Vec<&LockRow>> = HashMap::new();
     for row in locks {
         by_pid.entry(row.pid).or_default().push(row);
     }
     for session in &mut sessions {
-        session.blocked_by = graph.blocked_by.get(&session.pid).cloned().unwrap_or_default();
-        session.queued_behind = graph.queued_behind(session.pid);
-        let mine = by_pid.get(&session.pid).map(Vec::as_slice).unwrap_or_default().iter().copied();
-        let waiting =
-            mine.clone().filter(|row| !row.granted).min_by_key(|row| (row.locktype != "relation", row.relation_oid));
-        session.waiting_for = waiting.map(|row| WaitingFor {
-            relation: row.relation.clone(),
-            mode: row.mode.clone(),
-            locktype: row.locktype.clone(),
-            waited_s: row.waited_s,
-            relation_oid: row.relation_oid,
-        });
-        session.holds = mine
-            .filter(|row| row.granted && row.locktype == "relation")
-            .map(|row| HeldLock { relation: row.relation.clone(), mode: row.mode.clone() })
-            .collect();
-        let access_exclusive = session
-            .holds
-            .iter()
-            .map(|held| held.mode.as_str())
-            .chain(session.waiting_for.iter().map(|w| w.mode.as_str()))
-            .any(|mode| mode == "AccessExclusiveLock");
-        session.migration = if focus.is_explicit() {
-            focus.matches(session.pid, session.application_name.as_deref())
-        } else {
-            session.ddl || access_exclusive
-        };
+        let mine = by_pid.get(&session.pid).map(Vec::as_slice).unwrap_or_default();
+        attach_locks(session, mine, graph, focus);
     }
     sessions.sort_by_key(|session| session.pid);
     sessions
+}
+
+/// A session as pg_stat_activity returned it, before its locks are attached.
+fn session_from_row(row: SessionRow) -> Session {
+    // Without pg_read_all_stats, other roles' query text reads "<insufficient privilege>".
+    let hidden = row.query.as_deref() == Some(INSUFFICIENT_PRIVILEGE);
+    let query = if hidden { None } else { row.query };
+    let ddl = query.as_deref().is_some_and(looks_like_ddl);
+    Session {
+        pid: row.pid,
+        application_name: row.application_name,
+        state: row.state,
+        wait_event_type: row.wait_event_type,
+        query,
+        blocked_by: Vec::new(),
+        waiting_for: None,
+        usename: row.usename,
+        backend_type: row.backend_type,
+        wait_event: row.wait_event,
+        xact_age_s: row.xact_age_s,
+        query_age_s: row.query_age_s,
+        state_age_s: row.state_age_s,
+        query_start_us: row.query_start_us,
+        migration: false,
+        ddl,
+        hidden,
+        holds: Vec::new(),
+        queued_behind: 0,
+    }
+}
+
+/// A session in the lock graph that pg_stat_activity did not return: everything but its pid unknown.
+fn unseen_session(pid: i32) -> Session {
+    Session {
+        pid,
+        application_name: None,
+        state: None,
+        wait_event_type: None,
+        query: None,
+        blocked_by: Vec::new(),
+        waiting_for: None,
+        usename: None,
+        backend_type: None,
+        wait_event: None,
+        xact_age_s: None,
+        query_age_s: None,
+        state_age_s: None,
+        query_start_us: None,
+        migration: false,
+        ddl: false,
+        hidden: true,
+        holds: Vec::new(),
+        queued_behind: 0,
+    }
+}
+
+/// Fills a session's blockers, queue length, awaited and held locks, and whether it is the migration.
+fn attach_locks(session: &mut Session, mine: &[&LockRow], graph: &BlockingGraph, focus: &Focus) {
+    let mine = mine.iter().copied();
+    session.blocked_by = graph.blocked_by.get(&session.pid).cloned().unwrap_or_default();
+    session.queued_behind = graph.queued_behind(session.pid);
+    let waiting =
+        mine.clone().filter(|row| !row.granted).min_by_key(|row| (row.locktype != "relation", row.relation_oid));
+    session.waiting_for = waiting.map(|row| WaitingFor {
+        relation: row.relation.clone(),
+        mode: row.mode.clone(),
+        locktype: row.locktype.clone(),
+        waited_s: row.waited_s,
+        relation_oid: row.relation_oid,
+    });
+    session.holds = mine
+        .filter(|row| row.granted && row.locktype == "relation")
+        .map(|row| HeldLock { relation: row.relation.clone(), mode: row.mode.clone() })
+        .collect();
+    let access_exclusive = session
+        .holds
+        .iter()
+        .map(|held| held.mode.as_str())
+        .chain(session.waiting_for.iter().map(|w| w.mode.as_str()))
+        .any(|mode| mode == "AccessExclusiveLock");
+    session.migration = if focus.is_explicit() {
+        focus.matches(session.pid, session.application_name.as_deref())
+    } else {
+        session.ddl || access_exclusive
+    };
 }
 
 async fn cancel(conn: &mut PgConnection, request: &CancelRequest) -> Result<Action, Failure> {

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::introspect::human_duration;
+use crate::units::human_duration;
 
 use super::alerts::one_line;
 use super::model::{Progress, Sample, Session, TreeNode};
@@ -94,6 +94,17 @@ pub fn sample_lines(sample: &Sample, options: &TextOptions) -> Vec<(LineKind, St
         lines.push((LineKind::Skipped, format!("sample skipped: {reason}")));
         return lines;
     }
+    push_notices(sample, &mut lines);
+    push_lock_tree(sample, options, &mut lines);
+    push_lock_queues(sample, &mut lines);
+    push_progress(sample, options, &mut lines);
+    push_idle_in_transaction(sample, options, &mut lines);
+    push_active_sessions(sample, options, &mut lines);
+    lines
+}
+
+/// Privilege note, suggested actions, and alerts with their remedy.
+fn push_notices(sample: &Sample, lines: &mut Vec<(LineKind, String)>) {
     if let Some(hidden) = &sample.hidden {
         lines.push((LineKind::Dim, format!("note: {hidden}")));
     }
@@ -104,15 +115,21 @@ pub fn sample_lines(sample: &Sample, options: &TextOptions) -> Vec<(LineKind, St
         lines.push((LineKind::Alert, format!("ALERT {}", alert.message)));
         lines.push((LineKind::Remedy, format!("      remedy: {}", alert.remedy)));
     }
+}
 
+/// The "Lock tree" section: who blocks whom.
+fn push_lock_tree(sample: &Sample, options: &TextOptions, lines: &mut Vec<(LineKind, String)>) {
     lines.push((LineKind::Section, "Lock tree (who blocks whom)".into()));
     if sample.lock_tree.is_empty() {
         lines.push((LineKind::Dim, "  nobody is waiting for a lock".into()));
     }
     for root in &sample.lock_tree {
-        tree_lines(sample, root, "", "", true, options, &mut lines);
+        tree_lines(sample, root, "", "", true, options, lines);
     }
+}
 
+/// The "Lock queues" section: per relation, holders, then waiters in wait order.
+fn push_lock_queues(sample: &Sample, lines: &mut Vec<(LineKind, String)>) {
     if !sample.queues.is_empty() {
         lines.push((LineKind::Section, "Lock queues (holders, then waiters in wait order)".into()));
     }
@@ -133,7 +150,10 @@ pub fn sample_lines(sample: &Sample, options: &TextOptions) -> Vec<(LineKind, St
         ));
         lines.push((LineKind::Normal, format!("    waiters: {}", waiters.join(" → "))));
     }
+}
 
+/// The "Migration sessions" and "Other progress" sections.
+fn push_progress(sample: &Sample, options: &TextOptions, lines: &mut Vec<(LineKind, String)>) {
     let migration: Vec<&Session> = sample.sessions.iter().filter(|s| s.migration).collect();
     if !migration.is_empty() {
         lines.push((LineKind::Section, "Migration sessions".into()));
@@ -152,7 +172,10 @@ pub fn sample_lines(sample: &Sample, options: &TextOptions) -> Vec<(LineKind, St
             lines.push((LineKind::Normal, format!("  {} {}", progress.pid, progress_line(progress))));
         }
     }
+}
 
+/// The "Idle in transaction" section, oldest transaction first.
+fn push_idle_in_transaction(sample: &Sample, options: &TextOptions, lines: &mut Vec<(LineKind, String)>) {
     let mut idle: Vec<&Session> = sample
         .sessions
         .iter()
@@ -166,7 +189,10 @@ pub fn sample_lines(sample: &Sample, options: &TextOptions) -> Vec<(LineKind, St
             lines.push((kind, format!("  {}", session_line(session, options))));
         }
     }
+}
 
+/// The "Active sessions" section, in the chosen sort order.
+fn push_active_sessions(sample: &Sample, options: &TextOptions, lines: &mut Vec<(LineKind, String)>) {
     let mut active: Vec<&Session> =
         sample.sessions.iter().filter(|s| s.state.as_deref() == Some("active") || s.waiting_for.is_some()).collect();
     if !active.is_empty() {
@@ -184,7 +210,6 @@ pub fn sample_lines(sample: &Sample, options: &TextOptions) -> Vec<(LineKind, St
             lines.push((LineKind::Normal, format!("  {}", session_line(session, options))));
         }
     }
-    lines
 }
 
 fn header(sample: &Sample) -> String {

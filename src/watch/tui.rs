@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -14,7 +14,7 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::introspect::human_duration;
+use crate::units::human_duration;
 
 use super::model::Sample;
 use super::text::{sample_lines, LineKind, SortKey, TextOptions};
@@ -96,24 +96,7 @@ async fn event_loop(
     let mut next_sample = Instant::now();
     loop {
         if !state.paused && Instant::now() >= next_sample {
-            let sample = match sampler.sample().await {
-                Ok(sample) => sample,
-                Err(err) if state.samples_taken == 0 => return Err(err),
-                Err(err) => Sample::skipped(crate::introspect::rfc3339_now(), format!("sample failed: {err}"), 0.0),
-            };
-            if let Some(recorder) = recorder.as_deref_mut() {
-                recorder.write(&sample)?;
-            }
-            for action in &sample.actions {
-                state.log.push(format!("{} {}", sample.sampled_at, action.message));
-            }
-            for event in &sample.events {
-                state.log.push(format!("{} {event}", sample.sampled_at));
-            }
-            let keep_from = state.log.len().saturating_sub(5);
-            state.log.drain(..keep_from);
-            state.sample = Some(sample);
-            state.samples_taken += 1;
+            take_sample(sampler, &mut state, recorder).await?;
             next_sample = Instant::now() + state.interval;
             if args.count.is_some_and(|count| state.samples_taken >= count) {
                 draw(terminal, &state, sampler, target)?;
@@ -130,40 +113,71 @@ async fn event_loop(
             received = events.recv() => {
                 let Some(event) = received else { return Ok(0) };
                 if let Event::Key(key) = event {
-                    if key.kind != KeyEventKind::Press {
-                        continue;
-                    }
-                    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-                    match key.code {
-                        KeyCode::Char('q') | KeyCode::Esc => return Ok(0),
-                        KeyCode::Char('c') if ctrl => return Ok(0),
-                        KeyCode::Char('p') | KeyCode::Char(' ') => {
-                            state.paused = !state.paused;
-                            next_sample = Instant::now() + state.interval;
-                        }
-                        KeyCode::Char('+') | KeyCode::Char('=') => {
-                            state.interval = step_interval(state.interval, 1);
-                            next_sample = Instant::now() + state.interval;
-                        }
-                        KeyCode::Char('-') => {
-                            state.interval = step_interval(state.interval, -1);
-                            next_sample = Instant::now() + state.interval;
-                        }
-                        KeyCode::Char('s') => state.sort = state.sort.next(),
-                        KeyCode::Char('e') => state.expanded = !state.expanded,
-                        KeyCode::Char('r') => next_sample = Instant::now(),
-                        KeyCode::Down | KeyCode::Char('j') => state.scroll = state.scroll.saturating_add(1),
-                        KeyCode::Up | KeyCode::Char('k') => state.scroll = state.scroll.saturating_sub(1),
-                        KeyCode::PageDown => state.scroll = state.scroll.saturating_add(10),
-                        KeyCode::PageUp => state.scroll = state.scroll.saturating_sub(10),
-                        KeyCode::Home | KeyCode::Char('g') => state.scroll = 0,
-                        _ => {}
+                    if handle_key(&mut state, key, &mut next_sample) {
+                        return Ok(0);
                     }
                 }
             }
             _ = tokio::time::sleep(wait) => {}
         }
     }
+}
+
+/// Takes one sample (a skipped one if it fails after the first), records it and keeps the last five events.
+async fn take_sample(sampler: &mut Sampler, state: &mut ViewState, recorder: &mut Option<&mut Recorder>) -> Result<()> {
+    let sample = match sampler.sample().await {
+        Ok(sample) => sample,
+        Err(err) if state.samples_taken == 0 => return Err(err),
+        Err(err) => Sample::skipped(crate::introspect::rfc3339_now(), format!("sample failed: {err}"), 0.0),
+    };
+    if let Some(recorder) = recorder.as_deref_mut() {
+        recorder.write(&sample)?;
+    }
+    for action in &sample.actions {
+        state.log.push(format!("{} {}", sample.sampled_at, action.message));
+    }
+    for event in &sample.events {
+        state.log.push(format!("{} {event}", sample.sampled_at));
+    }
+    let keep_from = state.log.len().saturating_sub(5);
+    state.log.drain(..keep_from);
+    state.sample = Some(sample);
+    state.samples_taken += 1;
+    Ok(())
+}
+
+/// Applies one key press to the view; true when it asks to quit.
+fn handle_key(state: &mut ViewState, key: KeyEvent, next_sample: &mut Instant) -> bool {
+    if key.kind != KeyEventKind::Press {
+        return false;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('q') | KeyCode::Esc => return true,
+        KeyCode::Char('c') if ctrl => return true,
+        KeyCode::Char('p') | KeyCode::Char(' ') => {
+            state.paused = !state.paused;
+            *next_sample = Instant::now() + state.interval;
+        }
+        KeyCode::Char('+') | KeyCode::Char('=') => {
+            state.interval = step_interval(state.interval, 1);
+            *next_sample = Instant::now() + state.interval;
+        }
+        KeyCode::Char('-') => {
+            state.interval = step_interval(state.interval, -1);
+            *next_sample = Instant::now() + state.interval;
+        }
+        KeyCode::Char('s') => state.sort = state.sort.next(),
+        KeyCode::Char('e') => state.expanded = !state.expanded,
+        KeyCode::Char('r') => *next_sample = Instant::now(),
+        KeyCode::Down | KeyCode::Char('j') => state.scroll = state.scroll.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') => state.scroll = state.scroll.saturating_sub(1),
+        KeyCode::PageDown => state.scroll = state.scroll.saturating_add(10),
+        KeyCode::PageUp => state.scroll = state.scroll.saturating_sub(10),
+        KeyCode::Home | KeyCode::Char('g') => state.scroll = 0,
+        _ => {}
+    }
+    false
 }
 
 /// The next interval up (`direction` 1) or down (-1) the ladder.

@@ -34,7 +34,7 @@ pub fn check(
     let window = match usage.server.stats_age_s {
         Some(age) if age < MIN_STATS_AGE_S => Some(format!(
             "statistics on the {usage_source} were reset {} ago, so usage counts cover only that window: low confidence",
-            crate::introspect::human_duration(age)
+            crate::units::human_duration(age)
         )),
         _ => None,
     };
