@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::PgConnection;
+use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
 use crate::db::{self, Target};
@@ -273,50 +273,12 @@ impl Sampler {
         let conn = self.conn.as_mut().expect("connected above");
 
         let query_length = self.options.query_length;
-        let (locks, graph, undecided, session_rows, summary, progress_rows) =
-            if self.options.graph == GraphMethod::Snapshot && version_num >= WAITSTART_SINCE {
-                // One statement: pg_locks and pg_stat_activity read once each (sql/watch_sample.sql).
-                let whole = fetch_whole_sample(conn, query_length, &self.all_locks_of).await?;
-                let waiting: BTreeSet<i32> = whole.locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
-                let snapshot = graph::from_snapshot(&whole.graph_rows, &waiting, &waited_seconds(&whole.locks));
-                let mut edges = snapshot.edges;
-                let asked: BTreeSet<i32> = snapshot.undecided.iter().map(|undecided| undecided.pid).collect();
-                if !asked.is_empty() {
-                    edges.extend(fetch_edges(conn, &asked, &whole.locks).await?);
-                }
-                let graph = BlockingGraph::new(&edges, own_pid);
-                let blockers: BTreeSet<i32> = graph.blocked_by.values().flatten().copied().collect();
-                let mut session_rows: Vec<SessionRow> = whole
-                    .sessions
-                    .into_iter()
-                    .filter(|(row, listed)| *listed || blockers.contains(&row.pid))
-                    .map(|(row, _)| row)
-                    .collect();
-                // A blocker pg_blocking_pids() named that has no row in the snapshot (a parallel
-                // query's leader): its session was not read with the rest.
-                let missing: BTreeSet<i32> = blockers.difference(&whole.lock_pids).copied().collect();
-                if !missing.is_empty() {
-                    let extra = fetch_sessions(conn, &missing, query_length).await?;
-                    session_rows.extend(extra.into_iter().filter(|row| missing.contains(&row.pid)));
-                }
-                let undecided = snapshot
-                    .undecided
-                    .into_iter()
-                    .map(|undecided| UndecidedWait { pid: undecided.pid, reason: undecided.reason })
-                    .collect();
-                (whole.locks, graph, undecided, session_rows, whole.summary, whole.progress)
-            } else {
-                let locks = fetch_locks(conn, version_num).await?;
-                let waiting: BTreeSet<i32> = locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
-                let edges = if waiting.is_empty() { Vec::new() } else { fetch_edges(conn, &waiting, &locks).await? };
-                let graph = BlockingGraph::new(&edges, own_pid);
-                let mut involved: BTreeSet<i32> = locks.iter().map(|row| row.pid).collect();
-                involved.extend(graph.blocked_by.values().flatten().copied());
-                let session_rows = fetch_sessions(conn, &involved, query_length).await?;
-                let summary = fetch_summary(conn).await?;
-                let progress_rows = fetch_progress(conn).await?;
-                (locks, graph, Vec::new(), session_rows, summary, progress_rows)
-            };
+        let reads = if self.options.graph == GraphMethod::Snapshot && version_num >= WAITSTART_SINCE {
+            read_snapshot(conn, own_pid, query_length, &self.all_locks_of).await?
+        } else {
+            read_separately(conn, own_pid, version_num, query_length).await?
+        };
+        let Reads { locks, graph, undecided, session_rows, summary, progress_rows } = reads;
         let progress = self.tracker.observe(&progress_rows, now_s);
 
         let queues = build_queues(&locks);
@@ -542,69 +504,10 @@ async fn fetch_whole_sample(
     let c = SampleColumns::of(first)?;
     for row in &rows {
         match row.get::<&str, _>(c.kind) {
-            "lock" => {
-                let pid: i32 = row.get(c.pid);
-                let granted: bool = row.get(c.granted);
-                let mode: String = row.get(c.mode);
-                whole.lock_pids.insert(pid);
-                if row.get::<bool, _>(c.on_waited) {
-                    whole.graph_rows.push(GraphRow {
-                        pid,
-                        tag: row.get(c.tag),
-                        mode: mode.clone(),
-                        granted,
-                        fastpath: row.get(c.fastpath),
-                        waitstart_us: row.get(c.waitstart_us),
-                        backend_type: row.get(c.backend_type),
-                        leader_pid: row.get(c.leader_pid),
-                    });
-                }
-                if row.get::<bool, _>(c.shown) {
-                    whole.locks.push(LockRow {
-                        pid,
-                        locktype: row.get(c.locktype),
-                        mode,
-                        granted,
-                        waited_s: row.get(c.waited_s),
-                        relation_oid: row.get(c.relation_oid),
-                        relation: row.get(c.relation),
-                        transactionid: row.get(c.transactionid),
-                    });
-                }
-            }
-            "session" => whole.sessions.push((
-                SessionRow {
-                    pid: row.get(c.pid),
-                    usename: row.get(c.usename),
-                    application_name: row.get(c.application_name),
-                    backend_type: row.get(c.backend_type),
-                    state: row.get(c.state),
-                    wait_event_type: row.get(c.wait_event_type),
-                    wait_event: row.get(c.wait_event),
-                    query: row.get(c.query),
-                    xact_age_s: row.get(c.xact_age_s),
-                    query_age_s: row.get(c.query_age_s),
-                    state_age_s: row.get(c.state_age_s),
-                    query_start_us: row.get(c.query_start_us),
-                },
-                row.get(c.listed),
-            )),
-            "counts" => {
-                whole.summary = Summary {
-                    sessions: row.get(c.sessions),
-                    active: row.get(c.active),
-                    idle_in_transaction: row.get(c.idle_in_transaction),
-                    waiting_on_locks: row.get(c.waiting_on_locks),
-                    max_connections: row.get(c.max_connections),
-                }
-            }
-            "progress" => whole.progress.push(ProgressRow {
-                view: row.get(c.view),
-                pid: row.get(c.pid),
-                relation: row.get(c.relation),
-                index: row.get(c.index_name),
-                fields: serde_json::from_str(row.get::<&str, _>(c.fields)).unwrap_or(serde_json::Value::Null),
-            }),
+            "lock" => whole.add_lock(row, &c),
+            "session" => whole.sessions.push((session_row(row, &c), row.get(c.listed))),
+            "counts" => whole.summary = summary_row(row, &c),
+            "progress" => whole.progress.push(progress_row(row, &c)),
             other => {
                 return Err(Failure::Failed(Error::Database(format!(
                     "sql/watch_sample.sql returned a row of kind {other}"
@@ -613,6 +516,81 @@ async fn fetch_whole_sample(
         }
     }
     Ok(whole)
+}
+
+impl WholeSample {
+    /// A `lock` row: into the wait graph when its object is waited for, into the sample's locks
+    /// when it is shown.
+    fn add_lock(&mut self, row: &PgRow, c: &SampleColumns) {
+        let pid: i32 = row.get(c.pid);
+        let granted: bool = row.get(c.granted);
+        let mode: String = row.get(c.mode);
+        self.lock_pids.insert(pid);
+        if row.get::<bool, _>(c.on_waited) {
+            self.graph_rows.push(GraphRow {
+                pid,
+                tag: row.get(c.tag),
+                mode: mode.clone(),
+                granted,
+                fastpath: row.get(c.fastpath),
+                waitstart_us: row.get(c.waitstart_us),
+                backend_type: row.get(c.backend_type),
+                leader_pid: row.get(c.leader_pid),
+            });
+        }
+        if row.get::<bool, _>(c.shown) {
+            self.locks.push(LockRow {
+                pid,
+                locktype: row.get(c.locktype),
+                mode,
+                granted,
+                waited_s: row.get(c.waited_s),
+                relation_oid: row.get(c.relation_oid),
+                relation: row.get(c.relation),
+                transactionid: row.get(c.transactionid),
+            });
+        }
+    }
+}
+
+/// A `session` row.
+fn session_row(row: &PgRow, c: &SampleColumns) -> SessionRow {
+    SessionRow {
+        pid: row.get(c.pid),
+        usename: row.get(c.usename),
+        application_name: row.get(c.application_name),
+        backend_type: row.get(c.backend_type),
+        state: row.get(c.state),
+        wait_event_type: row.get(c.wait_event_type),
+        wait_event: row.get(c.wait_event),
+        query: row.get(c.query),
+        xact_age_s: row.get(c.xact_age_s),
+        query_age_s: row.get(c.query_age_s),
+        state_age_s: row.get(c.state_age_s),
+        query_start_us: row.get(c.query_start_us),
+    }
+}
+
+/// The `counts` row: the header counts.
+fn summary_row(row: &PgRow, c: &SampleColumns) -> Summary {
+    Summary {
+        sessions: row.get(c.sessions),
+        active: row.get(c.active),
+        idle_in_transaction: row.get(c.idle_in_transaction),
+        waiting_on_locks: row.get(c.waiting_on_locks),
+        max_connections: row.get(c.max_connections),
+    }
+}
+
+/// A `progress` row.
+fn progress_row(row: &PgRow, c: &SampleColumns) -> ProgressRow {
+    ProgressRow {
+        view: row.get(c.view),
+        pid: row.get(c.pid),
+        relation: row.get(c.relation),
+        index: row.get(c.index_name),
+        fields: serde_json::from_str(row.get::<&str, _>(c.fields)).unwrap_or(serde_json::Value::Null),
+    }
 }
 
 /// One row of `sql/watch_sessions.sql`.
@@ -831,4 +809,80 @@ async fn cancel(conn: &mut PgConnection, request: &CancelRequest) -> Result<Acti
             queued = request.queued_behind,
         ),
     })
+}
+/// What one sample read from the server, before it is assembled.
+struct Reads {
+    locks: Vec<LockRow>,
+    graph: BlockingGraph,
+    undecided: Vec<UndecidedWait>,
+    session_rows: Vec<SessionRow>,
+    summary: Summary,
+    progress_rows: Vec<ProgressRow>,
+}
+
+/// PostgreSQL 14+ with [`GraphMethod::Snapshot`]: one statement, and `pg_blocking_pids()` only
+/// for the waiters that one snapshot cannot decide.
+async fn read_snapshot(
+    conn: &mut PgConnection,
+    own_pid: Option<i32>,
+    query_length: usize,
+    all_locks_of: &[i32],
+) -> Result<Reads, Failure> {
+    // One statement: pg_locks and pg_stat_activity read once each (sql/watch_sample.sql).
+    let whole = fetch_whole_sample(conn, query_length, all_locks_of).await?;
+    let waiting: BTreeSet<i32> = whole.locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
+    let snapshot = graph::from_snapshot(&whole.graph_rows, &waiting, &waited_seconds(&whole.locks));
+    let mut edges = snapshot.edges;
+    let asked: BTreeSet<i32> = snapshot.undecided.iter().map(|undecided| undecided.pid).collect();
+    if !asked.is_empty() {
+        edges.extend(fetch_edges(conn, &asked, &whole.locks).await?);
+    }
+    let graph = BlockingGraph::new(&edges, own_pid);
+    let blockers: BTreeSet<i32> = graph.blocked_by.values().flatten().copied().collect();
+    let mut session_rows: Vec<SessionRow> = whole
+        .sessions
+        .into_iter()
+        .filter(|(row, listed)| *listed || blockers.contains(&row.pid))
+        .map(|(row, _)| row)
+        .collect();
+    // A blocker pg_blocking_pids() named that has no row in the snapshot (a parallel
+    // query's leader): its session was not read with the rest.
+    let missing: BTreeSet<i32> = blockers.difference(&whole.lock_pids).copied().collect();
+    if !missing.is_empty() {
+        let extra = fetch_sessions(conn, &missing, query_length).await?;
+        session_rows.extend(extra.into_iter().filter(|row| missing.contains(&row.pid)));
+    }
+    let undecided = snapshot
+        .undecided
+        .into_iter()
+        .map(|undecided| UndecidedWait { pid: undecided.pid, reason: undecided.reason })
+        .collect();
+    Ok(Reads {
+        locks: whole.locks,
+        graph,
+        undecided,
+        session_rows,
+        summary: whole.summary,
+        progress_rows: whole.progress,
+    })
+}
+
+/// Older servers, or [`GraphMethod::BlockingPids`]: locks, `pg_blocking_pids()` per waiter,
+/// sessions, counts and progress read one after the other.
+async fn read_separately(
+    conn: &mut PgConnection,
+    own_pid: Option<i32>,
+    version_num: i32,
+    query_length: usize,
+) -> Result<Reads, Failure> {
+    let locks = fetch_locks(conn, version_num).await?;
+    let waiting: BTreeSet<i32> = locks.iter().filter(|row| !row.granted).map(|row| row.pid).collect();
+    let edges = if waiting.is_empty() { Vec::new() } else { fetch_edges(conn, &waiting, &locks).await? };
+    let graph = BlockingGraph::new(&edges, own_pid);
+    let mut involved: BTreeSet<i32> = locks.iter().map(|row| row.pid).collect();
+    involved.extend(graph.blocked_by.values().flatten().copied());
+    let session_rows = fetch_sessions(conn, &involved, query_length).await?;
+    let summary = fetch_summary(conn).await?;
+    let progress_rows = fetch_progress(conn).await?;
+    Ok(Reads { locks, graph, undecided: Vec::new(), session_rows, summary, progress_rows })
 }

@@ -148,7 +148,7 @@ fn estimate(
     target: Option<&Introspection>,
     production: &Introspection,
 ) -> ProductionEstimate {
-    use crate::analyze::estimate::{fit, Measurement, Work};
+    use crate::analyze::estimate::Work;
     let measured = statement.duration_ms.unwrap_or(0.0);
     let heavy: Vec<&str> = statement
         .rewrites
@@ -175,72 +175,9 @@ fn estimate(
     // The table whose production estimate is longest dominates the cost.
     let mut best: Option<(f64, String)> = None;
     for relation in heavy {
-        let Some(prod_table) = table_of(relation, Some(production)) else { continue };
-        let prod_rows = prod_table.rows();
-        let prod_indexes = production.indexes_of(prod_table.oid).count() as f64;
-        let calibration = statement.calibration.as_ref().filter(|c| c.relation == relation);
-        let target_table = table_of(relation, target);
-        let here_rows = rows_here(statement, relation)
-            .or_else(|| calibration.map(|c| c.rows_here))
-            .or_else(|| target_table.map(TableInfo::rows));
-        let here_indexes = calibration
-            .map(|c| c.indexes_here as f64)
-            .or_else(|| target.zip(target_table).map(|(t, table)| t.indexes_of(table.oid).count() as f64))
-            .unwrap_or(prod_indexes);
-        let (predicted, basis) = match here_rows {
-            Some(here) if here >= 1.0 => {
-                let mut timings = vec![Measurement { rows: here, indexes: here_indexes, ms: measured }];
-                timings.extend(calibration.iter().flat_map(|c| &c.runs).map(|run| Measurement {
-                    rows: run.rows,
-                    indexes: run.indexes as f64,
-                    ms: run.duration_ms,
-                }));
-                let sampled: Vec<String> = calibration
-                    .iter()
-                    .flat_map(|c| &c.runs)
-                    .map(|run| {
-                        format!(
-                            "{} on a sample copy of {} rows with {} index(es)",
-                            crate::units::format_ms(run.duration_ms),
-                            human_count(run.rows),
-                            run.indexes
-                        )
-                    })
-                    .collect();
-                let measured_text = std::iter::once(format!(
-                    "{} here ({} rows, {} index(es))",
-                    crate::units::format_ms(measured),
-                    human_count(here),
-                    here_indexes
-                ))
-                .chain(sampled)
-                .collect::<Vec<_>>()
-                .join(", ");
-                match fit(work, &timings) {
-                    Some(model) => (
-                        model.predict(prod_rows, prod_indexes),
-                        format!(
-                            "{relation}: {} rows and {prod_indexes} index(es) on production; {} model {} fitted on {measured_text}{}",
-                            human_count(prod_rows),
-                            work.describe(),
-                            model.describe(),
-                            calibration.and_then(|c| c.note.as_deref()).map(|n| format!(" ({n})")).unwrap_or_default()
-                        ),
-                    ),
-                    None => (measured, format!("{relation}: no usable timing to fit ({measured_text})")),
-                }
-            }
-            _ => (
-                measured,
-                format!(
-                    "{relation}: {} rows on production but none here, so this run's time can't be scaled; \
-                     trace against a staging copy with data",
-                    human_count(prod_rows)
-                ),
-            ),
-        };
-        if best.as_ref().is_none_or(|(p, _)| predicted > *p) {
-            best = Some((predicted, basis));
+        let Some(estimate) = relation_estimate(statement, relation, work, target, production) else { continue };
+        if best.as_ref().is_none_or(|(p, _)| estimate.0 > *p) {
+            best = Some(estimate);
         }
     }
     match best {
@@ -256,6 +193,91 @@ fn estimate(
             scale: 1.0,
             basis: "the relations it rewrote or scanned are not in the production snapshot".into(),
         },
+    }
+}
+
+/// The production time of `statement`'s `work` on `relation`, and how it was reached; `None` when
+/// production has no such table.
+fn relation_estimate(
+    statement: &StatementTrace,
+    relation: &str,
+    work: crate::analyze::estimate::Work,
+    target: Option<&Introspection>,
+    production: &Introspection,
+) -> Option<(f64, String)> {
+    let measured = statement.duration_ms.unwrap_or(0.0);
+    let prod_table = table_of(relation, Some(production))?;
+    let prod_rows = prod_table.rows();
+    let prod_indexes = production.indexes_of(prod_table.oid).count() as f64;
+    let calibration = statement.calibration.as_ref().filter(|c| c.relation == relation);
+    let target_table = table_of(relation, target);
+    let here_rows = rows_here(statement, relation)
+        .or_else(|| calibration.map(|c| c.rows_here))
+        .or_else(|| target_table.map(TableInfo::rows));
+    let here_indexes = calibration
+        .map(|c| c.indexes_here as f64)
+        .or_else(|| target.zip(target_table).map(|(t, table)| t.indexes_of(table.oid).count() as f64))
+        .unwrap_or(prod_indexes);
+    let Some(here) = here_rows.filter(|here| *here >= 1.0) else {
+        return Some((
+            measured,
+            format!(
+                "{relation}: {} rows on production but none here, so this run's time can't be scaled; \
+                 trace against a staging copy with data",
+                human_count(prod_rows)
+            ),
+        ));
+    };
+    Some(fitted(statement, relation, work, calibration, (here, here_indexes), (prod_rows, prod_indexes)))
+}
+
+/// The cost model fitted on this run's timing of `statement` (`here`: its rows and indexes) and
+/// the sample runs of its calibration, applied to production's rows and indexes.
+fn fitted(
+    statement: &StatementTrace,
+    relation: &str,
+    work: crate::analyze::estimate::Work,
+    calibration: Option<&crate::trace::Calibration>,
+    (here, here_indexes): (f64, f64),
+    (prod_rows, prod_indexes): (f64, f64),
+) -> (f64, String) {
+    use crate::analyze::estimate::{fit, Measurement};
+    let measured = statement.duration_ms.unwrap_or(0.0);
+    let mut timings = vec![Measurement { rows: here, indexes: here_indexes, ms: measured }];
+    timings.extend(calibration.iter().flat_map(|c| &c.runs).map(|run| Measurement {
+        rows: run.rows,
+        indexes: run.indexes as f64,
+        ms: run.duration_ms,
+    }));
+    let sampled = calibration.iter().flat_map(|c| &c.runs).map(|run| {
+        format!(
+            "{} on a sample copy of {} rows with {} index(es)",
+            crate::units::format_ms(run.duration_ms),
+            human_count(run.rows),
+            run.indexes
+        )
+    });
+    let measured_text = std::iter::once(format!(
+        "{} here ({} rows, {} index(es))",
+        crate::units::format_ms(measured),
+        human_count(here),
+        here_indexes
+    ))
+    .chain(sampled)
+    .collect::<Vec<_>>()
+    .join(", ");
+    match fit(work, &timings) {
+        Some(model) => (
+            model.predict(prod_rows, prod_indexes),
+            format!(
+                "{relation}: {} rows and {prod_indexes} index(es) on production; {} model {} fitted on {measured_text}{}",
+                human_count(prod_rows),
+                work.describe(),
+                model.describe(),
+                calibration.and_then(|c| c.note.as_deref()).map(|n| format!(" ({n})")).unwrap_or_default()
+            ),
+        ),
+        None => (measured, format!("{relation}: no usable timing to fit ({measured_text})")),
     }
 }
 
