@@ -195,6 +195,46 @@ async fn query_ms(conn: &mut PgConnection, sql: &str, rounds: usize) -> f64 {
     percentile(times, 0.5)
 }
 
+/// Sessions connected to the monitor's database now.
+async fn connected_here(monitor: &mut PgConnection) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        .fetch_one(monitor)
+        .await
+        .expect("count")
+}
+
+/// What [`interleaved_samples`] measured.
+struct Interleaved {
+    /// Wall time of each `Sampler::sample()`, ms.
+    ours: Vec<f64>,
+    /// Wall time of each peer read taken just before it, ms.
+    peer: Vec<f64>,
+    skipped: usize,
+    last: Sample,
+    rounds: usize,
+}
+
+/// `BENCH_SAMPLES` (default 40) samples of a default watcher on `target` after 3 warm-ups, each
+/// right after one peer read on `monitor`, so a neighbour's load hits both alike.
+async fn interleaved_samples(target: &Target, monitor: &mut PgConnection) -> Interleaved {
+    let mut sampler = Sampler::connect(target.clone(), SamplerOptions::default()).await.expect("watcher");
+    for _ in 0..3 {
+        sampler.sample().await.expect("warm-up sample");
+    }
+    let rounds = env_usize("BENCH_SAMPLES", 40);
+    let (mut ours, mut peer, mut skipped, mut last) = (Vec::new(), Vec::new(), 0, None);
+    for _ in 0..rounds {
+        peer.push(query_ms(monitor, PEER_SQL, 1).await);
+        let started = Instant::now();
+        let sample = sampler.sample().await.expect("sample");
+        ours.push(started.elapsed().as_secs_f64() * 1000.0);
+        skipped += usize::from(sample.skipped.is_some());
+        last = Some(sample);
+    }
+    sampler.close().await;
+    Interleaved { ours, peer, skipped, last: last.expect("at least one sample"), rounds }
+}
+
 /// The graph of one sample, without times: to check both methods saw the same.
 fn blocking_picture(sample: &Sample) -> String {
     let blocked: Vec<(i32, &Vec<i32>, usize)> =
@@ -341,26 +381,9 @@ async fn idle_cost(server: &EphemeralServer, count: usize, table: &mut Table) {
     let mut monitor = admin(server, &dbname).await;
     execute(&mut monitor, "CREATE TABLE orders (id integer PRIMARY KEY, total integer)").await;
     let sessions = connect_many(&target, count).await;
-    let connected: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-        .fetch_one(&mut monitor)
-        .await
-        .expect("count");
-    let mut sampler = Sampler::connect(target.clone(), SamplerOptions::default()).await.expect("watcher");
-    for _ in 0..3 {
-        sampler.sample().await.expect("warm-up sample");
-    }
-    let rounds = env_usize("BENCH_SAMPLES", 40);
-    let (mut ours, mut peer, mut skipped) = (Vec::new(), Vec::new(), 0);
-    let mut listed = 0;
-    for _ in 0..rounds {
-        peer.push(query_ms(&mut monitor, PEER_SQL, 1).await);
-        let started = Instant::now();
-        let sample = sampler.sample().await.expect("sample");
-        ours.push(started.elapsed().as_secs_f64() * 1000.0);
-        skipped += usize::from(sample.skipped.is_some());
-        listed = sample.sessions.len();
-    }
-    sampler.close().await;
+    let connected = connected_here(&mut monitor).await;
+    let Interleaved { ours, peer, skipped, last, rounds } = interleaved_samples(&target, &mut monitor).await;
+    let listed = last.sessions.len();
     let (peer_median, peer_p95) = median_p95(&peer);
     let (median, p95) = median_p95(&ours);
     table.row(Row {
@@ -503,28 +526,9 @@ async fn sample_cost(server: &EphemeralServer, count: usize, table: &mut Table) 
         tasks.push(spawn_statement(conn, format!("SELECT pg_sleep(3600) FROM t{} LIMIT 1", 1 + i % 100)));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let connected: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-        .fetch_one(&mut monitor)
-        .await
-        .expect("count");
-
-    let mut sampler = Sampler::connect(target.clone(), SamplerOptions::default()).await.expect("watcher");
-    for _ in 0..3 {
-        sampler.sample().await.expect("warm-up sample");
-    }
-    let rounds = env_usize("BENCH_SAMPLES", 40);
-    let (mut wall_ms, mut peer) = (Vec::new(), Vec::new());
-    let mut last: Option<Sample> = None;
-    let mut skipped = 0;
-    for _ in 0..rounds {
-        peer.push(query_ms(&mut monitor, PEER_SQL, 1).await);
-        let started = Instant::now();
-        let sample = sampler.sample().await.expect("sample");
-        wall_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-        skipped += usize::from(sample.skipped.is_some());
-        last = Some(sample);
-    }
-    let sample = last.expect("samples");
+    let connected = connected_here(&mut monitor).await;
+    let Interleaved { ours: wall_ms, peer, skipped, last: sample, rounds } =
+        interleaved_samples(&target, &mut monitor).await;
     let json_bytes = serde_json::to_string(&sample).expect("json").len();
     let tree_size = watch::tree::flatten(&sample.lock_tree).len();
     let (median, p95) = median_p95(&wall_ms);
@@ -549,7 +553,6 @@ async fn sample_cost(server: &EphemeralServer, count: usize, table: &mut Table) 
         json_bytes as f64 / 1024.0,
     ));
     println!("{count} sessions: connected in {connect_time:?}");
-    sampler.close().await;
 
     // Tear the load down before the next measurement.
     execute(

@@ -180,7 +180,8 @@ fn files() -> Files {
     Files { report: root.join("report.json"), events: root.join("events.jsonl"), root, _dir: dir }
 }
 
-fn spawn_run(db: &TestDb, files: &Files, flags: &[&str], command: &[String]) -> Child {
+/// `lockscope run` on `db` with `flags`, its JSON report and events in `files`, guarding `command`.
+fn run_command(db: &TestDb, files: &Files, flags: &[&str], command: &[String]) -> Command {
     let mut cmd = lockscope();
     cmd.arg("run")
         .args(["--database-url", &db.url, "--format", "json", "--interval", "100ms", "--backoff", "200ms..400ms"])
@@ -192,7 +193,18 @@ fn spawn_run(db: &TestDb, files: &Files, flags: &[&str], command: &[String]) -> 
         .arg("--")
         .args(command)
         .stdin(Stdio::null());
-    cmd.spawn().expect("start lockscope")
+    cmd
+}
+
+fn spawn_run(db: &TestDb, files: &Files, flags: &[&str], command: &[String]) -> Child {
+    run_command(db, files, flags, command).spawn().expect("start lockscope")
+}
+
+/// [`run_command`] to its end, without a terminal: its standard error (the plain lines) captured.
+async fn run_plain(db: &TestDb, files: &Files, flags: &[&str], command: &[String]) -> std::process::Output {
+    let mut cmd = run_command(db, files, flags, command);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    tokio::time::timeout(HANG_GUARD, cmd.output()).await.expect("lockscope hung").expect("runs")
 }
 
 #[tokio::test]
@@ -688,18 +700,8 @@ async fn without_a_terminal_plain_lines_name_the_lock_the_command_already_holds_
         "two_tables.sql",
         "ALTER TABLE customers ADD COLUMN vip boolean;\nALTER TABLE items ADD COLUMN note text;\n",
     );
-    let mut cmd = lockscope();
-    cmd.arg("run")
-        .args(["--database-url", &db.url, "--format", "json", "--interval", "100ms"])
-        .args(["--max-wait", "1s", "--retries", "0", "--lock-timeout", "1min"])
-        .arg("--output")
-        .arg(&files.report)
-        .arg("--")
-        .args(psql_args(&migration, &db.url))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let output = tokio::time::timeout(HANG_GUARD, cmd.output()).await.expect("lockscope hung").expect("runs");
+    let flags = ["--max-wait", "1s", "--retries", "0", "--lock-timeout", "1min"];
+    let output = run_plain(&db, &files, &flags, &psql_args(&migration, &db.url)).await;
     assert_eq!(output.status.code(), Some(3), "psql's exit code after the cancel");
     common::execute(&mut blocker, "COMMIT").await;
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -735,17 +737,7 @@ async fn an_uncontended_lock_of_the_command_is_named_too() {
     let _ = setup.close().await;
     let migration =
         write(&files.root, "index_then_wait.sql", "CREATE INDEX items_id_idx ON items (id);\nSELECT pg_sleep(1.5);\n");
-    let mut cmd = lockscope();
-    cmd.arg("run")
-        .args(["--database-url", &db.url, "--format", "json", "--interval", "100ms", "--retries", "0"])
-        .arg("--output")
-        .arg(&files.report)
-        .arg("--")
-        .args(psql_args(&migration, &db.url))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let output = tokio::time::timeout(HANG_GUARD, cmd.output()).await.expect("lockscope hung").expect("runs");
+    let output = run_plain(&db, &files, &["--retries", "0"], &psql_args(&migration, &db.url)).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let holds =

@@ -120,12 +120,17 @@ pub async fn run(args: &CheckOptions) -> Result<CheckOutcome> {
     let assessment =
         judge(&plan.migrations, trace, &options, observed.introspection, production.as_ref(), scope.as_ref());
 
-    let mut report = CheckReport::new(trace, &assessment);
-    report.notes = pending.iter().flat_map(|p| p.notes.iter()).chain(&trace.notes).cloned().collect();
-    report.notes.extend(plan.discovery.notes());
-    report.notes.extend(assessment.notes.iter().cloned());
-    report.pending = pending.as_ref();
-    report.isolation = observed.isolation.as_ref();
+    // The ledger's notes first, then the run's, discovery's and the judging's.
+    let mut notes: Vec<String> = pending.iter().flat_map(|p| p.notes.iter()).chain(&trace.notes).cloned().collect();
+    notes.extend(plan.discovery.notes());
+    notes.extend(assessment.notes.iter().cloned());
+    let report = CheckReport {
+        trace,
+        assessment: &assessment,
+        notes,
+        pending: pending.as_ref(),
+        isolation: observed.isolation.as_ref(),
+    };
     write_report(&report, scope, args)?;
     Ok(outcome(trace, &assessment, args.fail_on))
 }

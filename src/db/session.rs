@@ -16,14 +16,12 @@ pub const APPLICATION_NAME: &str = "lockscope-read";
 pub struct Session {
     target: Target,
     side: Option<PgConnection>,
-    /// How many times the side connection was opened (at most once).
-    opened: usize,
 }
 
 impl Session {
     /// A session on `target`; nothing is connected yet.
     pub fn new(target: Target) -> Self {
-        Session { target, side: None, opened: 0 }
+        Session { target, side: None }
     }
 
     pub fn target(&self) -> &Target {
@@ -34,14 +32,8 @@ impl Session {
     pub async fn side(&mut self) -> Result<&mut PgConnection> {
         if self.side.is_none() {
             self.side = Some(connect(&self.target, APPLICATION_NAME).await?);
-            self.opened += 1;
         }
         Ok(self.side.as_mut().expect("just opened"))
-    }
-
-    /// How many side connections this session opened so far (0 or 1).
-    pub fn connections_opened(&self) -> usize {
-        self.opened
     }
 
     /// Closes the side connection, if one is open.

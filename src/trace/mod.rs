@@ -580,7 +580,7 @@ impl Tracer {
                 let name: String = row.get("name");
                 let qualified =
                     format!("{}.{}", row.get::<String, _>("schema_name"), row.get::<String, _>("relation_name"));
-                let relkind = observe::relkind_name(&row.get::<String, _>("relkind")).to_string();
+                let relkind = crate::sql::relkind_name(&row.get::<String, _>("relkind")).to_string();
                 (name, (row.get("oid"), qualified, relkind))
             })
             .collect())
@@ -788,7 +788,7 @@ impl Tracer {
             }
         }
         for (oid, (name, relkind)) in visible.iter().filter(|(_, (name, _))| !name.is_empty()) {
-            names.names.entry(*oid).or_insert_with(|| (name.clone(), observe::relkind_name(relkind).to_string()));
+            names.names.entry(*oid).or_insert_with(|| (name.clone(), crate::sql::relkind_name(relkind).to_string()));
         }
         // What matters is what other sessions could be blocked by: drop relations this migration
         // created and transient ones (the new heap of a rewrite), which nobody else can see.
@@ -900,7 +900,7 @@ impl Tracer {
                     relkind: lock
                         .relkind
                         .as_deref()
-                        .map(observe::relkind_name)
+                        .map(crate::sql::relkind_name)
                         .unwrap_or_else(|| names.relkind(oid))
                         .to_string(),
                     mode: LockMode::parse(&lock.mode)?,
@@ -1163,7 +1163,7 @@ impl RelationNames {
         for snapshot in snapshots {
             for (oid, row) in &snapshot.rows {
                 let name = snapshot.display_name(*oid).unwrap_or_default();
-                names.insert(*oid, (name, observe::relkind_name(&row.relkind).to_string()));
+                names.insert(*oid, (name, crate::sql::relkind_name(&row.relkind).to_string()));
             }
         }
         for lock in locks.iter().flat_map(|l| l.iter()) {
@@ -1171,7 +1171,7 @@ impl RelationNames {
                 names.entry(oid).or_insert_with(|| {
                     (
                         format!("{schema}.{name}"),
-                        lock.relkind.as_deref().map(observe::relkind_name).unwrap_or("unknown").to_string(),
+                        lock.relkind.as_deref().map(crate::sql::relkind_name).unwrap_or("unknown").to_string(),
                     )
                 });
             }

@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use super::model::{CatalogChange, OtherLock, Rewrite, Scan};
 use crate::error::{Error, Result};
+use crate::sql::relkind_name;
 
 const OWN_LOCKS_SQL: &str = include_str!("../../sql/own_locks.sql");
 const RELATIONS_SQL: &str = include_str!("../../sql/relations.sql");
@@ -110,8 +111,6 @@ pub fn other_lock(lock: &HeldLock) -> OtherLock {
         object: lock.object_description.clone().unwrap_or_else(|| lock.identity.clone()),
     }
 }
-
-pub use crate::sql::relkind_name;
 
 /// One relation's storage identity.
 #[derive(Debug, Clone, PartialEq)]
