@@ -3,7 +3,8 @@
 //! time grows with the table — `ALTER COLUMN … TYPE` (rewrite), `CREATE INDEX`, `VALIDATE
 //! CONSTRAINT` — `lockscope check --production-stats` on staging with a snapshot of production
 //! gives the extrapolated time, and a dry-run on production the measured one. Prints
-//! extrapolated / measured per operation (target: within ±15 %), median of `BENCH_ROUNDS` (3),
+//! extrapolated / measured per operation (target: within ±15 %), median of `BENCH_ESTIMATE_ROUNDS`
+//! (else `BENCH_ROUNDS`, else 5),
 //! beside what the old linear row scaling would have said, and writes the rows to `BENCH_OUTPUT`
 //! (`| work | peer | peer figure | lockscope | ratio | target |`, as scripts/bench.sh reads them).
 //!
@@ -58,7 +59,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn main() {
     let rows = env_usize("BENCH_ESTIMATE_ROWS", 50_000);
-    let rounds = env_usize("BENCH_ROUNDS", 3);
+    let rounds = env_usize("BENCH_ESTIMATE_ROUNDS", env_usize("BENCH_ROUNDS", 5));
     let server = EphemeralServer::start().expect("embedded server");
     for (db, n) in [("small_copy", rows), ("large_copy", rows * 10)] {
         psql(&server, "postgres", &format!("CREATE DATABASE {db}"));

@@ -7,6 +7,10 @@
 #   scripts/bench.sh            # full size: tens of minutes
 #   BENCH_MIGRATIONS=50 BENCH_TABLES=1000 BENCH_PGBENCH_SECONDS=5 BENCH_ROUNDS=1 scripts/bench.sh   # a quick look
 #   BENCH_NO_README=1 scripts/bench.sh   # print the table only
+#   BENCH_KEEP=DIR scripts/bench.sh      # keep each bench's output file in DIR (DIR/bench.watch, …)
+#   BENCH_KEEP=DIR BENCH_REUSE=watch,lint,trace scripts/bench.sh
+#                                        # run only the other benches; the named ones' rows are read
+#                                        # from DIR's files of an earlier run, and the header says so
 #
 # THE LINE FORMAT (every bench follows it; benches/support/row.rs writes it for Rust benches):
 # a bench run as `BENCH_OUTPUT=FILE cargo bench --bench NAME` writes to FILE
@@ -33,8 +37,22 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
-out="$(mktemp)"
-trap 'rm -f "$out" "$out".*' EXIT
+if [ -n "${BENCH_KEEP:-}" ]; then
+    mkdir -p "$BENCH_KEEP"
+    out="$BENCH_KEEP/bench"
+else
+    out="$(mktemp)"
+    trap 'rm -f "$out" "$out".*' EXIT
+fi
+reused() { # name: true when BENCH_REUSE names it and an earlier run's file is there
+    [ -n "${BENCH_KEEP:-}" ] && [ -f "$out.$1" ] && [[ ",${BENCH_REUSE:-}," == *",$1,"* ]]
+}
+reuse_note=""
+for name in watch lint trace estimate; do
+    if reused "$name"; then
+        reuse_note="$reuse_note${reuse_note:+, }$name from $(date -u -r "$out.$name" +%Y-%m-%dT%H:%MZ)"
+    fi
+done
 
 corpus=""
 for candidate in "${LOCKSCOPE_LINT_CORPUS:-}" ../shared/corpora/crates.io /work/shared/corpora/crates.io; do
@@ -45,6 +63,11 @@ if [ -z "$corpus" ]; then
 fi
 
 run_bench() { # name, output file
+    if reused "$1"; then
+        echo "bench.sh: $1's rows are reused from $2"
+        return 0
+    fi
+    rm -f "$2" "$2.failed"
     if [ ! -f "benches/$1.rs" ]; then
         echo "bench.sh: benches/$1.rs does not exist: its rows say not run"
         return 0
@@ -63,7 +86,10 @@ fi
 run_bench watch "$out.watch"
 # benches/lint.rs prints one "lint vs squawk ..." line before its criterion groups; a filter that
 # matches no group runs only that comparison (the criterion statistics: BENCH_LINT_CRITERION=1).
-if [ "${BENCH_LINT_CRITERION:-0}" = 1 ]; then
+reused lint || rm -f "$out.lint" "$out.lint.failed"
+if reused lint; then
+    echo "bench.sh: lint's rows are reused from $out.lint"
+elif [ "${BENCH_LINT_CRITERION:-0}" = 1 ]; then
     cargo bench --bench lint | tee "$out.lint"
 else
     cargo bench --bench lint -- --test only-the-squawk-comparison | tee "$out.lint" || echo "failed" > "$out.lint.failed"
@@ -72,7 +98,7 @@ run_bench trace "$out.trace"
 run_bench estimate "$out.estimate"
 
 bindir="${LOCKSCOPE_PG_BINDIR:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}"
-header="Measured on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(date -u +%Y-%m-%d), $("$bindir/postgres" --version), by \`scripts/bench.sh\`$( [ -n "${BENCH_SIZES_NOTE:-}" ] && echo " ($BENCH_SIZES_NOTE)" ):"
+header="Measured on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(date -u +%Y-%m-%d), $("$bindir/postgres" --version), by \`scripts/bench.sh\`$( [ -n "${BENCH_SIZES_NOTE:-}" ] && echo " ($BENCH_SIZES_NOTE)" )$( [ -n "$reuse_note" ] && echo "; rows reused from an earlier run on the same machine: $reuse_note" ):"
 
 python3 - "$out" "$corpus" "$header" > "$out.block" <<'PY'
 import os, re, sys

@@ -243,6 +243,9 @@ async fn production_snapshot_fits_the_estimate_on_sample_runs_and_round_trips() 
     assert!(basis.contains("public.invoices: 60k rows and"), "{estimate}");
     assert!(basis.contains("table rewrite model") && basis.contains("on a sample copy of 1500 rows"), "{estimate}");
 
+    // The statement was also rerun serially on the table itself (median of 3), beside its own run.
+    assert!(calibration["serial_here_ms"].as_f64().unwrap() > 0.0, "{calibration}");
+
     let bad = snapshot_dir.path().join("bad.json");
     std::fs::write(&bad, "{ \"not\": \"a snapshot\" }").unwrap();
     let dir = migrations(&[("001_a.up.sql", "SELECT 1;")]);
@@ -258,4 +261,74 @@ async fn production_snapshot_fits_the_estimate_on_sample_runs_and_round_trips() 
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Staging's snapshot, grown into a production whose `invoices` has `rows` rows in `pages` heap
+/// blocks, with `settings` as its parallel-build settings.
+fn grown_snapshot(
+    staging: &str,
+    dir: &std::path::Path,
+    (rows, pages): (f64, i64),
+    settings: lockscope::introspect::ParallelBuildSettings,
+) -> std::path::PathBuf {
+    let path = dir.join("grown.json");
+    let output = lockscope().args(["snapshot", "--database-url", staging, "--output"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut snapshot = lockscope::introspect::snapshot::load(&path).unwrap();
+    let block = snapshot.introspection.server.block_size;
+    snapshot.introspection.server.parallel_builds = Some(settings);
+    let invoices = snapshot.introspection.tables.iter_mut().find(|t| t.name == "invoices").unwrap();
+    invoices.reltuples = Some(rows);
+    invoices.relpages = pages;
+    invoices.size.heap_bytes = pages * block;
+    std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn an_index_build_big_enough_for_workers_on_production_divides_its_measured_scan_and_sort() {
+    let staging = seeded().await;
+    let dir = tempfile::tempdir().unwrap();
+    // PostgreSQL's defaults: 64 MB of maintenance_work_mem leaves room for one worker beside the
+    // leader; a 800 MB heap is far past min_parallel_table_scan_size.
+    let defaults = lockscope::introspect::ParallelBuildSettings {
+        max_parallel_maintenance_workers: 2,
+        max_parallel_workers: 8,
+        maintenance_work_mem_kb: 65_536,
+        min_parallel_table_scan_size: 1024,
+    };
+    let snapshot = grown_snapshot(&staging.url, dir.path(), (10_000_000.0, 100_000), defaults);
+    let report = check_json(
+        &staging.url,
+        "CREATE INDEX invoices_cents_idx ON invoices (cents);",
+        &["--production-stats", snapshot.to_str().unwrap()],
+    );
+    let statement = first_statement(&report);
+    let calibration = &statement["calibration"];
+    assert_eq!(calibration["work"], "index build", "{calibration}");
+    assert_eq!(calibration["access_method"], "btree", "{calibration}");
+    // No sample copies for an index build (a fresh copy's rows cost more per row than the
+    // table's): the serial reruns on the table, and the scan and sort alone on the table.
+    assert_eq!(calibration["runs"].as_array().map(Vec::len), Some(0), "{calibration}");
+    assert!(calibration["serial_here_ms"].as_f64().unwrap() > 0.0, "{calibration}");
+    let sorts = calibration["sort_runs"].as_array().unwrap();
+    assert_eq!(sorts.len(), 1, "{calibration}");
+    assert_eq!(sorts[0]["rows"].as_f64(), Some(6000.0), "{calibration}");
+    assert_eq!(sorts[0]["indexes"].as_u64(), Some(1), "{calibration}");
+    assert!(calibration["settings_here"]["maintenance_work_mem_kb"].as_i64().unwrap() > 0, "{calibration}");
+    let basis = statement["impact"]["production"]["basis"].as_str().unwrap();
+    assert!(basis.contains("10.0M rows") && basis.contains("built there with 1 parallel worker(s)"), "{basis}");
+    assert!(basis.contains("(the heap scan and sort) divided among parallel workers"), "{basis}");
+
+    // The same production without maintenance workers: a serial build, and the basis says nothing
+    // of workers.
+    let serial = lockscope::introspect::ParallelBuildSettings { max_parallel_maintenance_workers: 0, ..defaults };
+    let snapshot = grown_snapshot(&staging.url, dir.path(), (10_000_000.0, 100_000), serial);
+    let report = check_json(
+        &staging.url,
+        "CREATE INDEX invoices_cents_idx ON invoices (cents);",
+        &["--production-stats", snapshot.to_str().unwrap()],
+    );
+    let basis = first_statement(&report)["impact"]["production"]["basis"].as_str().unwrap().to_string();
+    assert!(basis.contains("index build model") && !basis.contains("parallel"), "{basis}");
 }

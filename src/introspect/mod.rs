@@ -174,6 +174,12 @@ pub async fn server_info(conn: &mut PgConnection) -> Result<ServerInfo> {
             can_read_all_stats: is_superuser || can_read_all_stats,
             can_signal_backends: is_superuser || row.get::<bool, _>("can_signal_backends"),
         },
+        parallel_builds: Some(ParallelBuildSettings {
+            max_parallel_maintenance_workers: row.get("max_parallel_maintenance_workers"),
+            max_parallel_workers: row.get("max_parallel_workers"),
+            maintenance_work_mem_kb: row.get("maintenance_work_mem_kb"),
+            min_parallel_table_scan_size: row.get("min_parallel_table_scan_size"),
+        }),
     })
 }
 

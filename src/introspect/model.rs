@@ -41,6 +41,51 @@ pub struct ServerInfo {
     pub stats_age_s: Option<f64>,
     pub block_size: i64,
     pub privileges: Privileges,
+    /// The settings that decide how many workers an index build gets, for production estimates.
+    /// `None` in snapshots written before lockscope read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel_builds: Option<ParallelBuildSettings>,
+}
+
+/// The settings PostgreSQL plans a parallel index build with (`CREATE INDEX`, and the index
+/// rebuilds of a table rewrite), in the units `pg_settings.setting` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParallelBuildSettings {
+    pub max_parallel_maintenance_workers: i64,
+    /// The pool every parallel operation draws its workers from.
+    pub max_parallel_workers: i64,
+    pub maintenance_work_mem_kb: i64,
+    /// In blocks.
+    pub min_parallel_table_scan_size: i64,
+}
+
+impl ParallelBuildSettings {
+    /// The workers PostgreSQL plans for building a btree index on a heap of `heap_pages` blocks
+    /// (without a `parallel_workers` reloption on the table): none under
+    /// `min_parallel_table_scan_size`, then one more each time the heap triples; at most
+    /// `max_parallel_maintenance_workers`; fewer while a participant (the leader is one) would
+    /// get under 32 MB of `maintenance_work_mem`; and no more than the `max_parallel_workers`
+    /// pool can lend. PostgreSQL source: src/backend/optimizer/plan/planner.c,
+    /// plan_create_index_workers (the 32768 kB cap per participant), and
+    /// src/backend/optimizer/path/allpaths.c, compute_parallel_worker (the ×3 ladder);
+    /// src/backend/catalog/index.c, index_build, asks for it for btree builds and for the
+    /// rebuilds of REINDEX and table rewrites (`reindex_index` passes `parallel = true`).
+    pub fn index_build_workers(&self, heap_pages: f64) -> i64 {
+        let threshold = self.min_parallel_table_scan_size.max(1) as f64;
+        if heap_pages < threshold {
+            return 0;
+        }
+        let (mut workers, mut step) = (1, threshold);
+        while heap_pages >= step * 3.0 {
+            workers += 1;
+            step *= 3.0;
+        }
+        workers = workers.min(self.max_parallel_maintenance_workers);
+        while workers > 0 && self.maintenance_work_mem_kb / (workers + 1) < 32_768 {
+            workers -= 1;
+        }
+        workers.min(self.max_parallel_workers).max(0)
+    }
 }
 
 impl ServerInfo {
@@ -357,5 +402,32 @@ mod tests {
         assert_eq!(human_bytes(8192), "8.0 kB");
         assert_eq!(human_bytes(300 * 1024 * 1024), "300 MB");
         assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GB");
+    }
+
+    /// PostgreSQL's defaults: 2 maintenance workers, a pool of 8, 64 MB, 8 MB (1024 blocks).
+    const DEFAULTS: ParallelBuildSettings = ParallelBuildSettings {
+        max_parallel_maintenance_workers: 2,
+        max_parallel_workers: 8,
+        maintenance_work_mem_kb: 65_536,
+        min_parallel_table_scan_size: 1024,
+    };
+
+    #[test]
+    fn index_build_workers_follow_postgresql_s_ladder() {
+        // Under 8 MB of heap: serial.
+        assert_eq!(DEFAULTS.index_build_workers(1023.0), 0);
+        // 64 MB of maintenance_work_mem leaves room for one worker beside the leader (32 MB each),
+        // however large the table.
+        assert_eq!(DEFAULTS.index_build_workers(1024.0), 1);
+        assert_eq!(DEFAULTS.index_build_workers(1_000_000.0), 1);
+        let roomy = ParallelBuildSettings { maintenance_work_mem_kb: 1_048_576, ..DEFAULTS };
+        assert_eq!(roomy.index_build_workers(3071.0), 1);
+        assert_eq!(roomy.index_build_workers(3072.0), 2);
+        // Capped by max_parallel_maintenance_workers (2), then by the pool.
+        assert_eq!(roomy.index_build_workers(1_000_000.0), 2);
+        let many = ParallelBuildSettings { max_parallel_maintenance_workers: 8, ..roomy };
+        assert_eq!(many.index_build_workers(9216.0), 3);
+        assert_eq!(ParallelBuildSettings { max_parallel_workers: 2, ..many }.index_build_workers(1e9), 2);
+        assert_eq!(ParallelBuildSettings { max_parallel_maintenance_workers: 0, ..roomy }.index_build_workers(1e9), 0);
     }
 }

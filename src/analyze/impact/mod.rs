@@ -211,8 +211,10 @@ fn relation_estimate(
     let prod_indexes = production.indexes_of(prod_table.oid).count() as f64;
     let calibration = statement.calibration.as_ref().filter(|c| c.relation == relation);
     let target_table = table_of(relation, target);
-    let here_rows = rows_here(statement, relation)
-        .or_else(|| calibration.map(|c| c.rows_here))
+    // The calibration's row count first: a parallel build's scan counters miss the workers' rows.
+    let here_rows = calibration
+        .map(|c| c.rows_here)
+        .or_else(|| rows_here(statement, relation))
         .or_else(|| target_table.map(TableInfo::rows));
     let here_indexes = calibration
         .map(|c| c.indexes_here as f64)
@@ -228,27 +230,113 @@ fn relation_estimate(
             ),
         ));
     };
-    Some(fitted(statement, relation, work, calibration, (here, here_indexes), (prod_rows, prod_indexes)))
+    let workers = Workers::of(calibration, target, production, prod_table);
+    let here = Size { rows: here, indexes: here_indexes, workers: workers.here };
+    let prod = Size { rows: prod_rows, indexes: prod_indexes, workers: workers.production };
+    Some(fitted(statement, relation, work, calibration, here, prod, &workers))
 }
 
-/// The cost model fitted on this run's timing of `statement` (`here`: its rows and indexes) and
-/// the sample runs of its calibration, applied to production's rows and indexes.
+/// A table's rows and indexes somewhere, and the workers an index build there gets.
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    rows: f64,
+    indexes: f64,
+    workers: f64,
+}
+
+/// The parallel workers PostgreSQL plans for building a btree index on the table here (the
+/// statement's own run) and on production, from each server's settings and heap size
+/// (`ParallelBuildSettings::index_build_workers`); a snapshot without settings is taken to have
+/// this server's. The sample copies are always built serially.
+struct Workers {
+    here: f64,
+    production: f64,
+    /// The access method, when PostgreSQL builds it in parallel but the model does not divide it
+    /// (not btree): the estimate stays serial, an upper bound.
+    undivided: Option<String>,
+}
+
+impl Workers {
+    fn of(
+        calibration: Option<&crate::trace::Calibration>,
+        target: Option<&Introspection>,
+        production: &Introspection,
+        prod_table: &TableInfo,
+    ) -> Workers {
+        let none = Workers { here: 0.0, production: 0.0, undivided: None };
+        // Only index builds have workers: a rewrite's index rebuilds, or CREATE INDEX.
+        let Some(calibration) = calibration.filter(|c| c.work != "scan") else { return none };
+        let method = calibration.access_method.as_deref().unwrap_or("btree");
+        // index_build builds in parallel what the access method allows: btree since PostgreSQL 11,
+        // BRIN since 17, GIN since 18 (release notes: "Allow BRIN indexes to be created using
+        // parallel workers", 17; "Allow GIN indexes to be created in parallel", 18).
+        let parallel_since = match method {
+            "btree" => 110_000,
+            "brin" => 170_000,
+            "gin" => 180_000,
+            _ => return none,
+        };
+        let here_settings = calibration.settings_here.or(target.and_then(|t| t.server.parallel_builds));
+        let prod_settings = production.server.parallel_builds.or(here_settings);
+        let here_version = target.map_or(production.server.version_num, |t| t.server.version_num);
+        let block = production.server.block_size.max(1) as f64;
+        let prod_pages = if prod_table.size.heap_bytes > 0 {
+            prod_table.size.heap_bytes as f64 / block
+        } else {
+            prod_table.relpages as f64
+        };
+        let planned = |settings: Option<crate::introspect::ParallelBuildSettings>, version: i32, pages: f64| {
+            settings.filter(|_| version >= parallel_since).map_or(0.0, |s| s.index_build_workers(pages) as f64)
+        };
+        let here = planned(here_settings, here_version, calibration.heap_pages_here);
+        let prod = planned(prod_settings, production.server.version_num, prod_pages);
+        if method == "btree" {
+            Workers { here, production: prod, undivided: None }
+        } else {
+            Workers { here: 0.0, production: 0.0, undivided: (prod > 0.0).then(|| method.to_string()) }
+        }
+    }
+}
+
+/// The cost model fitted on this run's timing of `statement` (`here`: its rows, indexes and
+/// workers) and the sample runs of its calibration, applied to production's.
 fn fitted(
     statement: &StatementTrace,
     relation: &str,
     work: crate::analyze::estimate::Work,
     calibration: Option<&crate::trace::Calibration>,
-    (here, here_indexes): (f64, f64),
-    (prod_rows, prod_indexes): (f64, f64),
+    here: Size,
+    prod: Size,
+    workers: &Workers,
 ) -> (f64, String) {
-    use crate::analyze::estimate::{fit, Measurement};
+    use crate::analyze::estimate::{fit, parallel_overhead, parallel_share, Measurement, Parallel, Work};
     let measured = statement.duration_ms.unwrap_or(0.0);
-    let mut timings = vec![Measurement { rows: here, indexes: here_indexes, ms: measured }];
-    timings.extend(calibration.iter().flat_map(|c| &c.runs).map(|run| Measurement {
-        rows: run.rows,
-        indexes: run.indexes as f64,
-        ms: run.duration_ms,
-    }));
+    let mut timings = vec![Measurement { rows: here.rows, indexes: here.indexes, ms: measured, workers: here.workers }];
+    let serial_here = calibration.and_then(|c| c.serial_here_ms);
+    timings.extend(serial_here.map(|ms| Measurement::serial(here.rows, here.indexes, ms)));
+    timings.extend(
+        calibration
+            .iter()
+            .flat_map(|c| &c.runs)
+            .map(|run| Measurement::serial(run.rows, run.indexes as f64, run.duration_ms)),
+    );
+    // The scan-and-sort share, at the table's full size, from the serial timings' model; and when
+    // the statement's own run here had workers, what working in parallel cost beyond that share.
+    let parallel = if work != Work::Scan && (here.workers > 0.0 || prod.workers > 0.0) {
+        let serial: Vec<Measurement> = timings.iter().copied().filter(|t| t.workers == 0.0).collect();
+        let sort_ms: f64 = calibration.iter().flat_map(|c| &c.sort_runs).map(|run| run.duration_ms).sum();
+        fit(work, &serial, 0.0).and_then(|model| {
+            let share = parallel_share(&model, here.rows, here.indexes, sort_ms)?;
+            let overhead = if here.workers > 0.0 {
+                parallel_overhead(&model, here.rows, here.indexes, here.workers, measured, share)
+            } else {
+                0.0
+            };
+            Some(Parallel { share, overhead })
+        })
+    } else {
+        None
+    };
     let sampled = calibration.iter().flat_map(|c| &c.runs).map(|run| {
         format!(
             "{} on a sample copy of {} rows with {} index(es)",
@@ -258,26 +346,56 @@ fn fitted(
         )
     });
     let measured_text = std::iter::once(format!(
-        "{} here ({} rows, {} index(es))",
+        "{} here ({} rows, {} index(es){}{})",
         crate::units::format_ms(measured),
-        human_count(here),
-        here_indexes
+        human_count(here.rows),
+        here.indexes,
+        if here.workers > 0.0 { format!(", {} parallel worker(s)", here.workers) } else { String::new() },
+        serial_here.map(|ms| format!("; {} serially, median of 3", crate::units::format_ms(ms))).unwrap_or_default()
     ))
     .chain(sampled)
     .collect::<Vec<_>>()
     .join(", ");
-    match fit(work, &timings) {
+    let parallel_text = parallel_words(work, prod.workers, parallel.map(|p| p.share), workers.undivided.as_deref());
+    match fit(work, &timings, parallel.unwrap_or_default()) {
         Some(model) => (
-            model.predict(prod_rows, prod_indexes),
+            model.predict(prod.rows, prod.indexes, if parallel.is_some() { prod.workers } else { 0.0 }),
             format!(
-                "{relation}: {} rows and {prod_indexes} index(es) on production; {} model {} fitted on {measured_text}{}",
-                human_count(prod_rows),
+                "{relation}: {} rows and {} index(es) on production{parallel_text}; {} model {} fitted on {measured_text}{}",
+                human_count(prod.rows),
+                prod.indexes,
                 work.describe(),
                 model.describe(),
                 calibration.and_then(|c| c.note.as_deref()).map(|n| format!(" ({n})")).unwrap_or_default()
             ),
         ),
         None => (measured, format!("{relation}: no usable timing to fit ({measured_text})")),
+    }
+}
+
+/// What the estimate assumes of production's parallel index builds, for its basis.
+fn parallel_words(
+    work: crate::analyze::estimate::Work,
+    prod_workers: f64,
+    share: Option<f64>,
+    undivided: Option<&str>,
+) -> String {
+    use crate::analyze::estimate::Work;
+    if let Some(method) = undivided {
+        return format!(
+            ", where PostgreSQL may build this {method} index with parallel workers: a serial estimate, an upper bound"
+        );
+    }
+    match (work, prod_workers > 0.0, share) {
+        (Work::IndexBuild, true, Some(_)) => format!(", built there with {prod_workers} parallel worker(s)"),
+        (Work::IndexBuild, true, None) => format!(
+            ", where PostgreSQL plans {prod_workers} parallel worker(s) but their share could not be measured: a serial estimate, an upper bound"
+        ),
+        (Work::Rewrite, true, Some(_)) => format!(", its btree indexes rebuilt there with {prod_workers} parallel worker(s)"),
+        (Work::Rewrite, true, None) => format!(
+            ", where its btree indexes may be rebuilt with {prod_workers} parallel worker(s) but their share could not be measured: the per-index term is serial, an upper bound"
+        ),
+        _ => String::new(),
     }
 }
 
