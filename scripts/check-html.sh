@@ -34,7 +34,7 @@ if [ "$fixtures_only" = false ]; then
     echo "==> lockscope check examples/migrations --format html (embedded PostgreSQL)"
     cargo build --quiet
     status=0
-    ./target/debug/lockscope check examples/migrations --quiet --format html --output "$out/examples.html" || status=$?
+    "${CARGO_TARGET_DIR:-./target}/debug/lockscope" check examples/migrations --quiet --format html --output "$out/examples.html" || status=$?
     if [ "$status" -gt 1 ]; then
         echo "check-html: lockscope check failed with exit $status" >&2
         exit 1

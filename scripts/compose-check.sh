@@ -47,7 +47,7 @@ export LOCKSCOPE_PG_IMAGE
 # A free port on 127.0.0.1 unless one is given.
 export LOCKSCOPE_PG_PORT="${LOCKSCOPE_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 
-lockscope="${LOCKSCOPE_BIN:-target/debug/lockscope}"
+lockscope="${LOCKSCOPE_BIN:-${CARGO_TARGET_DIR:-target}/debug/lockscope}"
 if [ ! -x "$lockscope" ]; then
     log "cargo build (no $lockscope)"
     cargo build --bin lockscope

@@ -315,15 +315,24 @@ mod tests {
         assert!(model.predict(400_000.0, 1.0, 0.0) > 10.0 * cost(40_000.0) - 9.0 * 5.0);
     }
 
+    /// A rewrite costing 10 ms fixed, 0.002 ms per row of heap and 0.0001 ms per index per
+    /// row·log₂rows; timed on the table (100k rows, 2 indexes) and on two quarter-size copies.
+    fn rewrite_cost(rows: f64, indexes: f64) -> f64 {
+        10.0 + 0.002 * rows + 1e-4 * indexes * rows * rows.log2()
+    }
+
+    fn rewrite_timings() -> [Measurement; 3] {
+        [
+            Measurement::serial(100_000.0, 2.0, rewrite_cost(100_000.0, 2.0)),
+            Measurement::serial(25_000.0, 2.0, rewrite_cost(25_000.0, 2.0)),
+            Measurement::serial(25_000.0, 0.0, rewrite_cost(25_000.0, 0.0)),
+        ]
+    }
+
     #[test]
     fn a_rewrite_separates_the_heap_from_its_indexes() {
-        // 10 ms fixed, 0.002 ms per row of heap, 0.0001 ms per index per row·log₂rows.
-        let cost = |rows: f64, indexes: f64| 10.0 + 0.002 * rows + 1e-4 * indexes * rows * rows.log2();
-        let timings = [
-            Measurement::serial(100_000.0, 2.0, cost(100_000.0, 2.0)),
-            Measurement::serial(25_000.0, 2.0, cost(25_000.0, 2.0)),
-            Measurement::serial(25_000.0, 0.0, cost(25_000.0, 0.0)),
-        ];
+        let cost = rewrite_cost;
+        let timings = rewrite_timings();
         let model = fit(Work::Rewrite, &timings, 0.0).unwrap();
         assert!(close(model.fixed_ms, 10.0), "{model:?}");
         assert!(close(model.per_row_ms, 0.002), "{model:?}");
@@ -402,14 +411,8 @@ mod tests {
 
     #[test]
     fn a_rewrite_divides_its_index_rebuilds_only() {
-        // 10 ms fixed, 0.002 ms per heap row, 1e-4 ms per index per row·log₂rows; the two
-        // indexes' scans and sorts alone take 75 % of their rebuilds.
-        let cost = |rows: f64, indexes: f64| 10.0 + 0.002 * rows + 1e-4 * indexes * rows * rows.log2();
-        let builds = [
-            Measurement::serial(100_000.0, 2.0, cost(100_000.0, 2.0)),
-            Measurement::serial(25_000.0, 2.0, cost(25_000.0, 2.0)),
-            Measurement::serial(25_000.0, 0.0, cost(25_000.0, 0.0)),
-        ];
+        // `rewrite_cost`, whose two indexes' scans and sorts alone take 75 % of their rebuilds.
+        let builds = rewrite_timings();
         let serial = fit(Work::Rewrite, &builds, 0.0).unwrap();
         let sorts = 0.75 * 1e-4 * 2.0 * 100_000.0 * 100_000f64.log2();
         let share = parallel_share(&serial, 100_000.0, 2.0, sorts).unwrap();
