@@ -1,5 +1,6 @@
 -- Introspection: which server and database this is, since when its statistics count, and what
--- the current role may see. Catalog reads only.
+-- the current role may see. Catalog reads only. src/introspect/mod.rs appends the select list of
+-- sql/parallel_build_settings.sql.
 SELECT pg_catalog.current_setting('server_version')                              AS version,
        pg_catalog.current_setting('server_version_num')::int4                    AS version_num,
        pg_catalog.current_database()::text                                       AS database,
@@ -12,14 +13,4 @@ SELECT pg_catalog.current_setting('server_version')                             
        pg_catalog.current_setting('block_size')::int8                            AS block_size,
        (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) AS is_superuser,
        pg_catalog.pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')         AS can_read_all_stats,
-       pg_catalog.pg_has_role(current_user, 'pg_signal_backend', 'USAGE')         AS can_signal_backends,
-       -- How many workers an index build gets (introspect::ParallelBuildSettings), in
-       -- pg_settings' units: kB for maintenance_work_mem, blocks for min_parallel_table_scan_size.
-       (SELECT s.setting::int8 FROM pg_catalog.pg_settings s
-        WHERE s.name = 'max_parallel_maintenance_workers')                       AS max_parallel_maintenance_workers,
-       (SELECT s.setting::int8 FROM pg_catalog.pg_settings s
-        WHERE s.name = 'max_parallel_workers')                                   AS max_parallel_workers,
-       (SELECT s.setting::int8 FROM pg_catalog.pg_settings s
-        WHERE s.name = 'maintenance_work_mem')                                   AS maintenance_work_mem_kb,
-       (SELECT s.setting::int8 FROM pg_catalog.pg_settings s
-        WHERE s.name = 'min_parallel_table_scan_size')                           AS min_parallel_table_scan_size
+       pg_catalog.pg_has_role(current_user, 'pg_signal_backend', 'USAGE')         AS can_signal_backends

@@ -291,12 +291,7 @@ async fn an_index_build_big_enough_for_workers_on_production_divides_its_measure
     let dir = tempfile::tempdir().unwrap();
     // PostgreSQL's defaults: 64 MB of maintenance_work_mem leaves room for one worker beside the
     // leader; a 800 MB heap is far past min_parallel_table_scan_size.
-    let defaults = lockscope::introspect::ParallelBuildSettings {
-        max_parallel_maintenance_workers: 2,
-        max_parallel_workers: 8,
-        maintenance_work_mem_kb: 65_536,
-        min_parallel_table_scan_size: 1024,
-    };
+    let defaults = lockscope::introspect::ParallelBuildSettings::DEFAULTS;
     let snapshot = grown_snapshot(&staging.url, dir.path(), (10_000_000.0, 100_000), defaults);
     let report = check_json(
         &staging.url,

@@ -218,11 +218,7 @@ pub fn fit(work: Work, timings: &[Measurement], parallel: impl Into<Parallel>) -
 /// serial timings, gives the size term (a rewrite's per-index term) at `rows` and `indexes`.
 /// `None` for a scan, or when the model has no such term.
 pub fn parallel_share(serial: &Model, rows: f64, indexes: f64, sort_ms: f64) -> Option<f64> {
-    let divided = match serial.work {
-        Work::IndexBuild => serial.per_row_ms * sorted(rows),
-        Work::Rewrite => serial.per_index_ms * indexes * sorted(rows),
-        Work::Scan => return None,
-    };
+    let divided = serial.divisible_ms(rows, indexes)?;
     (divided > 0.0 && sort_ms > 0.0).then(|| (sort_ms / divided).clamp(0.0, 1.0))
 }
 
@@ -231,11 +227,7 @@ pub fn parallel_share(serial: &Model, rows: f64, indexes: f64, sort_ms: f64) -> 
 /// size, with the measured `share`) gives for it — as a part of the divided term's serial work
 /// (the size term of an index build, the index term of a rewrite). 0 when it paid nothing more.
 pub fn parallel_overhead(serial: &Model, rows: f64, indexes: f64, workers: f64, parallel_ms: f64, share: f64) -> f64 {
-    let divided = match serial.work {
-        Work::IndexBuild => serial.per_row_ms * sorted(rows),
-        Work::Rewrite => serial.per_index_ms * indexes * sorted(rows),
-        Work::Scan => return 0.0,
-    };
+    let Some(divided) = serial.divisible_ms(rows, indexes) else { return 0.0 };
     if divided <= 0.0 || workers <= 0.0 {
         return 0.0;
     }
@@ -244,6 +236,16 @@ pub fn parallel_overhead(serial: &Model, rows: f64, indexes: f64, workers: f64, 
 }
 
 impl Model {
+    /// The serial time of the term parallel workers can shorten, at `rows` and `indexes`: an
+    /// index build's size term, a rewrite's index rebuilds; `None` for a scan.
+    fn divisible_ms(&self, rows: f64, indexes: f64) -> Option<f64> {
+        match self.work {
+            Work::IndexBuild => Some(self.per_row_ms * sorted(rows)),
+            Work::Rewrite => Some(self.per_index_ms * indexes * sorted(rows)),
+            Work::Scan => None,
+        }
+    }
+
     /// Predicted time at `rows` rows and `indexes` indexes, built with `workers` workers.
     pub fn predict(&self, rows: f64, indexes: f64, workers: f64) -> f64 {
         let [_, size, index] = features(self.work, rows, indexes, workers, self.parallel);

@@ -21,7 +21,11 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::error::{Error, Result};
 
-const SERVER_SQL: &str = include_str!("../../sql/introspect_server.sql");
+const SERVER_SQL: &str = concat!(
+    include_str!("../../sql/introspect_server.sql"),
+    ",\n",
+    include_str!("../../sql/parallel_build_settings.sql")
+);
 const TABLES_SQL: &str = include_str!("../../sql/introspect_tables.sql");
 const INDEXES_SQL: &str = include_str!("../../sql/introspect_indexes.sql");
 const COLUMNS_SQL: &str = include_str!("../../sql/introspect_columns.sql");
@@ -174,13 +178,18 @@ pub async fn server_info(conn: &mut PgConnection) -> Result<ServerInfo> {
             can_read_all_stats: is_superuser || can_read_all_stats,
             can_signal_backends: is_superuser || row.get::<bool, _>("can_signal_backends"),
         },
-        parallel_builds: Some(ParallelBuildSettings {
-            max_parallel_maintenance_workers: row.get("max_parallel_maintenance_workers"),
-            max_parallel_workers: row.get("max_parallel_workers"),
-            maintenance_work_mem_kb: row.get("maintenance_work_mem_kb"),
-            min_parallel_table_scan_size: row.get("min_parallel_table_scan_size"),
-        }),
+        parallel_builds: Some(parallel_build_settings(&row)),
     })
+}
+
+/// The columns of `sql/parallel_build_settings.sql` in `row`.
+pub fn parallel_build_settings(row: &PgRow) -> ParallelBuildSettings {
+    ParallelBuildSettings {
+        max_parallel_maintenance_workers: row.get("max_parallel_maintenance_workers"),
+        max_parallel_workers: row.get("max_parallel_workers"),
+        maintenance_work_mem_kb: row.get("maintenance_work_mem_kb"),
+        min_parallel_table_scan_size: row.get("min_parallel_table_scan_size"),
+    }
 }
 
 /// Exact sizes of `table_oids`, their TOAST tables and indexes; tables someone holds or awaits

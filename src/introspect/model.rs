@@ -60,6 +60,16 @@ pub struct ParallelBuildSettings {
 }
 
 impl ParallelBuildSettings {
+    /// PostgreSQL's defaults: 2 maintenance workers, a pool of 8, 64 MB of maintenance_work_mem,
+    /// 8 MB (1024 blocks) of min_parallel_table_scan_size (docs, runtime-config-resource and
+    /// runtime-config-query).
+    pub const DEFAULTS: ParallelBuildSettings = ParallelBuildSettings {
+        max_parallel_maintenance_workers: 2,
+        max_parallel_workers: 8,
+        maintenance_work_mem_kb: 65_536,
+        min_parallel_table_scan_size: 1024,
+    };
+
     /// The workers PostgreSQL plans for building a btree index on a heap of `heap_pages` blocks
     /// (without a `parallel_workers` reloption on the table): none under
     /// `min_parallel_table_scan_size`, then one more each time the heap triples; at most
@@ -404,13 +414,7 @@ mod tests {
         assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GB");
     }
 
-    /// PostgreSQL's defaults: 2 maintenance workers, a pool of 8, 64 MB, 8 MB (1024 blocks).
-    const DEFAULTS: ParallelBuildSettings = ParallelBuildSettings {
-        max_parallel_maintenance_workers: 2,
-        max_parallel_workers: 8,
-        maintenance_work_mem_kb: 65_536,
-        min_parallel_table_scan_size: 1024,
-    };
+    const DEFAULTS: ParallelBuildSettings = ParallelBuildSettings::DEFAULTS;
 
     #[test]
     fn index_build_workers_follow_postgresql_s_ladder() {

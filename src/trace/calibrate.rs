@@ -76,9 +76,9 @@ pub struct Calibration {
     /// parallel depends on the server version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_method: Option<String>,
-    /// The heap scan and sort of each index build alone, as queries, on the sample copy and on the
-    /// table itself (`indexes`: how many index builds the timing sums — the one built, or the btree
-    /// indexes a rewrite rebuilds): the share of those builds parallel workers divide.
+    /// The heap scan and sort of each index build alone, as queries on the table itself, timed once
+    /// (`indexes`: how many index builds the timing sums — the one built, or the btree indexes a
+    /// rewrite rebuilds): the share of those builds parallel workers divide. At most one entry.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sort_runs: Vec<CalibrationRun>,
     /// The statement itself on its table, serial (median of `REPEATS`, each rolled back): the
@@ -104,31 +104,26 @@ struct Plan {
     schema: String,
     table: String,
     work: &'static str,
-    /// Copies to time: with the table's indexes or not.
+    /// Copies to time (a rewrite's): with the table's indexes or not.
     copies: Vec<bool>,
-    /// `VALIDATE CONSTRAINT name`: the CHECK constraint to put on the copy, NOT VALID.
-    validate: Option<String>,
 }
 
 fn plan(statement: &Statement, relations: &RelationSnapshot, oid_of: impl Fn(&str) -> Option<i64>) -> Option<Plan> {
-    let (relation, work, copies, validate) = match statement.ast.as_ref()? {
-        NodeEnum::IndexStmt(index) if !index.concurrent => (index.relation.as_ref()?, "index build", vec![], None),
+    let (relation, work, copies) = match statement.ast.as_ref()? {
+        NodeEnum::IndexStmt(index) if !index.concurrent => (index.relation.as_ref()?, "index build", vec![]),
         NodeEnum::AlterTableStmt(alter) => {
-            let subtypes: Vec<(i32, String)> = alter
+            let subtypes: Vec<i32> = alter
                 .cmds
                 .iter()
                 .filter_map(|cmd| match cmd.node.as_ref()? {
-                    NodeEnum::AlterTableCmd(cmd) => Some((cmd.subtype, cmd.name.clone())),
+                    NodeEnum::AlterTableCmd(cmd) => Some(cmd.subtype),
                     _ => None,
                 })
                 .collect();
-            if subtypes.iter().any(|(t, _)| *t == AlterTableType::AtAlterColumnType as i32) {
-                (alter.relation.as_ref()?, "rewrite", vec![false, true], None)
-            } else if let [(t, name)] = subtypes.as_slice() {
-                if *t != AlterTableType::AtValidateConstraint as i32 {
-                    return None;
-                }
-                (alter.relation.as_ref()?, "scan", vec![], Some(name.clone()))
+            if subtypes.contains(&(AlterTableType::AtAlterColumnType as i32)) {
+                (alter.relation.as_ref()?, "rewrite", vec![false, true])
+            } else if subtypes == [AlterTableType::AtValidateConstraint as i32] {
+                (alter.relation.as_ref()?, "scan", vec![])
             } else {
                 return None;
             }
@@ -145,7 +140,7 @@ fn plan(statement: &Statement, relations: &RelationSnapshot, oid_of: impl Fn(&st
     if row.relkind != "r" || row.reltuples < MIN_ROWS {
         return None;
     }
-    Some(Plan { table_oid, schema: row.schema_name.clone(), table: row.relation_name.clone(), work, copies, validate })
+    Some(Plan { table_oid, schema: row.schema_name.clone(), table: row.relation_name.clone(), work, copies })
 }
 
 fn quote(ident: &str) -> String {
@@ -221,7 +216,7 @@ pub(super) async fn calibrate(
     let sort_queries = |table: &str| -> Vec<String> {
         builds.iter().filter_map(|build| scan_and_sort(build, &plan.schema, table)).collect()
     };
-    let work_mem = settings_here.map_or(65_536, |s| s.maintenance_work_mem_kb);
+    let work_mem = settings_here.unwrap_or(ParallelBuildSettings::DEFAULTS).maintenance_work_mem_kb;
     for with_indexes in plan.copies.clone() {
         let copy = format!("lockscope_sample_{pid}");
         match sample_run(conn, statement, &plan, (with_indexes, sample_rows), &copy).await {
@@ -266,62 +261,51 @@ pub(super) async fn calibrate(
 /// statement will see them: a `SET` earlier in the migration counts). Either is `None` when it
 /// can't be read; sampling goes on without it.
 async fn build_facts(conn: &mut PgConnection, table_oid: i64) -> (Option<f64>, Option<ParallelBuildSettings>) {
-    let row = sqlx::query(
+    const SQL: &str = concat!(
         "SELECT pg_catalog.pg_relation_size($1::int8::oid)::float8 \
-                / pg_catalog.current_setting('block_size')::float8 AS heap_pages, \
-                (SELECT setting::int8 FROM pg_catalog.pg_settings WHERE name = 'max_parallel_maintenance_workers') AS mpmw, \
-                (SELECT setting::int8 FROM pg_catalog.pg_settings WHERE name = 'max_parallel_workers') AS mpw, \
-                (SELECT setting::int8 FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem') AS mwm, \
-                (SELECT setting::int8 FROM pg_catalog.pg_settings WHERE name = 'min_parallel_table_scan_size') AS mptss",
-    )
-    .bind(table_oid)
-    .fetch_one(&mut *conn)
-    .await;
-    match row {
-        Ok(row) => (
-            row.try_get("heap_pages").ok(),
-            Some(ParallelBuildSettings {
-                max_parallel_maintenance_workers: row.get("mpmw"),
-                max_parallel_workers: row.get("mpw"),
-                maintenance_work_mem_kb: row.get("mwm"),
-                min_parallel_table_scan_size: row.get("mptss"),
-            }),
-        ),
+                / pg_catalog.current_setting('block_size')::float8 AS heap_pages,\n",
+        include_str!("../../sql/parallel_build_settings.sql")
+    );
+    match sqlx::query(SQL).bind(table_oid).fetch_one(&mut *conn).await {
+        Ok(row) => (row.try_get("heap_pages").ok(), Some(crate::introspect::parallel_build_settings(&row))),
         Err(_) => (None, None),
     }
 }
 
-fn raw(sql: String) -> sqlx::RawSql {
+/// Runs `sql` (one statement or several) on the calibration's connection: the rows it
+/// affected, or the error in words.
+async fn run(conn: &mut PgConnection, sql: String) -> Result<u64, String> {
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(|err| err.to_string())
 }
 
+/// Rolls back to `savepoint` and releases it: everything done and locked since is gone.
+async fn release(conn: &mut PgConnection, savepoint: &str) -> Result<(), String> {
+    run(conn, format!("ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}")).await.map(drop)
+}
+
+/// [`release`] after a failure, whose own error is the one reported.
 async fn rollback(conn: &mut PgConnection, savepoint: &str) {
-    let _ = raw(format!("ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}")).execute(&mut *conn).await;
+    let _ = release(conn, savepoint).await;
 }
 
 /// `sql` run `REPEATS` times, each in a savepoint rolled back after it; the median wall time.
 async fn median_of_runs(conn: &mut PgConnection, sql: &str) -> Result<f64, String> {
-    let mut times = timings(conn, sql, REPEATS).await?;
-    times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
-}
-
-/// The wall times of `runs` runs of `sql`, each in a savepoint rolled back after it.
-async fn timings(conn: &mut PgConnection, sql: &str, runs: usize) -> Result<Vec<f64>, String> {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        raw(format!("SAVEPOINT {RUN_SAVEPOINT}")).execute(&mut *conn).await.map_err(|err| err.to_string())?;
+    let mut times = Vec::with_capacity(REPEATS);
+    for _ in 0..REPEATS {
+        run(conn, format!("SAVEPOINT {RUN_SAVEPOINT}")).await?;
         let started = Instant::now();
-        let result = raw(sql.to_string()).execute(&mut *conn).await;
+        let result = run(conn, sql.to_string()).await;
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        raw(format!("ROLLBACK TO SAVEPOINT {RUN_SAVEPOINT}; RELEASE SAVEPOINT {RUN_SAVEPOINT}"))
-            .execute(&mut *conn)
-            .await
-            .map_err(|err| err.to_string())?;
-        result.map_err(|err| err.to_string())?;
+        release(conn, RUN_SAVEPOINT).await?;
+        result?;
         times.push(elapsed);
     }
-    Ok(times)
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
 }
 
 /// What makes `scan_and_sort`'s query sort as the build does: the build's memory for its sort,
@@ -356,20 +340,14 @@ async fn btree_indexes(conn: &mut PgConnection, table_oid: i64) -> Vec<IndexStmt
 /// The scan-and-sort queries timed once each on the table itself, in a savepoint rolled back
 /// after them (their ACCESS SHARE lock and settings go with it); the sum.
 async fn timed_sorts_on_table(conn: &mut PgConnection, queries: &[String], work_mem_kb: i64) -> Result<f64, String> {
-    raw(format!("SAVEPOINT {SAVEPOINT}; {}", sort_settings(work_mem_kb)))
-        .execute(&mut *conn)
-        .await
-        .map_err(|err| err.to_string())?;
+    run(conn, format!("SAVEPOINT {SAVEPOINT}; {}", sort_settings(work_mem_kb))).await?;
     let mut duration_ms = 0.0;
     for sql in queries {
         let started = Instant::now();
-        raw(sql.to_string()).execute(&mut *conn).await.map_err(|err| err.to_string())?;
+        run(conn, sql.to_string()).await?;
         duration_ms += started.elapsed().as_secs_f64() * 1000.0;
     }
-    raw(format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"))
-        .execute(&mut *conn)
-        .await
-        .map_err(|err| err.to_string())?;
+    release(conn, SAVEPOINT).await?;
     Ok(duration_ms)
 }
 
@@ -385,7 +363,6 @@ async fn sample_run(
     let (schema, table, copy_q) = (quote(&plan.schema), quote(&plan.table), quote(copy));
     let operation =
         on_copy(statement, &plan.schema, copy).ok_or("the statement could not be rewritten for the copy")?;
-    let constraints = if plan.validate.is_some() { "" } else { " INCLUDING CONSTRAINTS" };
     let indexes = if with_indexes { " INCLUDING INDEXES" } else { "" };
     // Serial, whatever the settings: see the module's comment. SET LOCAL in a savepoint is undone
     // by ROLLBACK TO SAVEPOINT (PostgreSQL docs, SET: "the effects of SET LOCAL last only till the
@@ -394,35 +371,13 @@ async fn sample_run(
     let setup = format!(
         "SAVEPOINT {SAVEPOINT}; \
          SET LOCAL max_parallel_maintenance_workers = 0; \
-         CREATE TABLE {schema}.{copy_q} (LIKE {schema}.{table} INCLUDING DEFAULTS{constraints}{indexes} INCLUDING STORAGE); \
+         CREATE TABLE {schema}.{copy_q} (LIKE {schema}.{table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS{indexes} INCLUDING STORAGE); \
          INSERT INTO {schema}.{copy_q} SELECT * FROM {schema}.{table} LIMIT {sample_rows}"
     );
     // rows_affected sums the statements: only the INSERT affects rows.
-    let rows = raw(setup).execute(&mut *conn).await.map_err(|err| err.to_string())?.rows_affected() as f64;
-    if let Some(name) = &plan.validate {
-        let definition: Option<String> = sqlx::query(
-            "SELECT pg_catalog.pg_get_constraintdef(oid) AS def FROM pg_catalog.pg_constraint \
-             WHERE conrelid = $1::int8::oid AND conname = $2 AND contype = 'c'",
-        )
-        .bind(plan.table_oid)
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(|err| err.to_string())?
-        .map(|row| row.get("def"));
-        // Only CHECK constraints: putting a foreign key on the copy would lock the referenced table.
-        let definition = definition.ok_or("only CHECK constraints are sampled")?;
-        let definition = definition.trim_end_matches(" NOT VALID");
-        raw(format!("ALTER TABLE {schema}.{copy_q} ADD CONSTRAINT {} {definition} NOT VALID", quote(name)))
-            .execute(&mut *conn)
-            .await
-            .map_err(|err| err.to_string())?;
-    }
+    let rows = run(conn, setup).await? as f64;
     let duration_ms = median_of_runs(conn, &operation).await?;
-    raw(format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"))
-        .execute(&mut *conn)
-        .await
-        .map_err(|err| err.to_string())?;
+    release(conn, SAVEPOINT).await?;
     Ok(CalibrationRun { rows, indexes: 0, duration_ms })
 }
 
